@@ -1,0 +1,348 @@
+//! The X client: the only module that speaks HTTP (ureq) or signs requests (oauth1).
+//! One `Client` is shared by the whole flock so connections are reused.
+
+use crate::keys::Credentials;
+use std::fmt;
+use std::time::Duration;
+use ureq::http::{HeaderMap, Uri};
+
+/// Where the X API is: `https://api.x.com` by default, a loopback sandbox in tests.
+/// Held normalized (lowercase scheme and host, no default port, no trailing slash) because
+/// that is the exact form OAuth signs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiBase(String);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadApiBase {
+    NotAUrl { text: String },
+    PlainHttp { text: String },
+}
+
+impl fmt::Display for BadApiBase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BadApiBase::NotAUrl { text } => write!(
+                f,
+                "API base `{text}` is not an http(s) URL: write it like https://api.x.com"
+            ),
+            BadApiBase::PlainHttp { text } => write!(
+                f,
+                "API base `{text}` is plain http: credentials are sent over http only to \
+                 loopback (127.0.0.1, localhost, [::1]); use https"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BadApiBase {}
+
+impl ApiBase {
+    pub fn parse(text: &str) -> Result<ApiBase, BadApiBase> {
+        let not_a_url = || BadApiBase::NotAUrl {
+            text: text.to_string(),
+        };
+        let uri: Uri = text.trim().parse().map_err(|_| not_a_url())?;
+        let scheme = uri.scheme_str().ok_or_else(not_a_url)?.to_ascii_lowercase();
+        let host = uri.host().ok_or_else(not_a_url)?.to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            _ => return Err(not_a_url()),
+        };
+        if uri.query().is_some() {
+            return Err(not_a_url());
+        }
+        let loopback = host == "localhost" || host == "[::1]" || host.starts_with("127.");
+        if scheme == "http" && !loopback {
+            return Err(BadApiBase::PlainHttp {
+                text: text.to_string(),
+            });
+        }
+        let port = match uri.port_u16() {
+            Some(port) if port != default_port => format!(":{port}"),
+            _ => String::new(),
+        };
+        let path = uri.path().trim_end_matches('/');
+        Ok(ApiBase(format!("{scheme}://{host}{port}{path}")))
+    }
+
+    /// The full URL of an API path such as `/2/tweets`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+}
+
+impl fmt::Display for ApiBase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One quota from the rate-limit headers; every part is optional because X sends some only
+/// sometimes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quota {
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+    /// Unix epoch seconds.
+    pub reset: Option<u64>,
+}
+
+/// The quotas X reports on an answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    /// The endpoint's 15-minute window for this user.
+    pub window: Quota,
+    /// This user's 24-hour posting quota.
+    pub user_day: Quota,
+    /// The app's (consumer key's) 24-hour quota, shared by every bot of the app.
+    pub app_day: Quota,
+}
+
+impl RateLimits {
+    fn from_headers(headers: &HeaderMap) -> RateLimits {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.trim().parse::<u64>().ok())
+        };
+        let quota = |prefix: &str| Quota {
+            limit: number(&format!("{prefix}-limit")),
+            remaining: number(&format!("{prefix}-remaining")),
+            reset: number(&format!("{prefix}-reset")),
+        };
+        RateLimits {
+            window: quota("x-rate-limit"),
+            user_day: quota("x-user-limit-24hour"),
+            app_day: quota("x-app-limit-24hour"),
+        }
+    }
+}
+
+/// X's problem details (RFC 7807), or the older `errors` array, read leniently.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problem {
+    pub title: Option<String>,
+    pub detail: Option<String>,
+    pub kind: Option<String>,
+}
+
+impl Problem {
+    fn from_body(body: &str) -> Problem {
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(body) else {
+            return Problem::default();
+        };
+        let text = |value: &serde_json::Value| value.as_str().map(str::to_string);
+        let first_error = json.get("errors").and_then(|errors| errors.get(0));
+        Problem {
+            title: json.get("title").and_then(text),
+            detail: json
+                .get("detail")
+                .and_then(text)
+                .or_else(|| first_error.and_then(|e| e.get("message")).and_then(text))
+                .or_else(|| first_error.and_then(|e| e.get("detail")).and_then(text)),
+            kind: json.get("type").and_then(text),
+        }
+    }
+
+    /// Whether the problem type ends in `suffix`, whichever host X used
+    /// (api.twitter.com or api.x.com).
+    pub fn is_type(&self, suffix: &str) -> bool {
+        self.kind.as_deref().is_some_and(|kind| kind.ends_with(suffix))
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.title, &self.detail) {
+            (Some(title), Some(detail)) if title != detail => write!(f, "{title}: {detail}"),
+            (_, Some(detail)) => f.write_str(detail),
+            (Some(title), None) => f.write_str(title),
+            (None, None) => f.write_str("no details given"),
+        }
+    }
+}
+
+/// A post X accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    pub id: String,
+    pub limits: RateLimits,
+}
+
+/// Why a post was not confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostError {
+    /// No answer: connection refused or dropped, timeout, TLS failure.
+    Network { message: String },
+    /// X answered with an error status.
+    Status {
+        status: u16,
+        problem: Problem,
+        limits: Box<RateLimits>,
+    },
+    /// X answered 2xx but without a post id, so the post is not confirmed.
+    Unconfirmed { status: u16 },
+}
+
+impl fmt::Display for PostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PostError::Network { message } => write!(f, "network error: {message}"),
+            PostError::Status {
+                status, problem, ..
+            } => write!(f, "http status {status}: {problem}"),
+            PostError::Unconfirmed { status } => {
+                write!(f, "http status {status} but no post id in the answer")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PostError {}
+
+/// The HTTP client for the whole flock.
+pub struct Client {
+    agent: ureq::Agent,
+    tweets_url: String,
+}
+
+/// Answers larger than this are not X's and are cut short.
+const MAX_ANSWER_BYTES: u64 = 64 * 1024;
+
+impl Client {
+    /// A client for `base` whose every request gives up after `timeout`.
+    pub fn new(base: &ApiBase, timeout: Duration) -> Client {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(timeout.min(Duration::from_secs(10))))
+            .timeout_global(Some(timeout))
+            .user_agent(concat!("botflock/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Client {
+            agent: ureq::Agent::new_with_config(config),
+            tweets_url: base.url("/2/tweets"),
+        }
+    }
+
+    /// Posts `text`, as a reply to `reply_to` when given. Confirmed only by the post's id.
+    pub fn post(
+        &self,
+        credentials: &Credentials,
+        text: &str,
+        reply_to: Option<&str>,
+    ) -> Result<Posted, PostError> {
+        let mut body = serde_json::json!({ "text": text });
+        if let Some(id) = reply_to {
+            body["reply"] = serde_json::json!({ "in_reply_to_tweet_id": id });
+        }
+        // The JSON body is not part of the signature: OAuth 1.0a signs only form bodies.
+        let authorization = sign("POST", &self.tweets_url, credentials);
+        let mut response = self
+            .agent
+            .post(&self.tweets_url)
+            .header("Authorization", &authorization)
+            .content_type("application/json")
+            .send(body.to_string())
+            .map_err(network_error)?;
+        let status = response.status().as_u16();
+        let limits = RateLimits::from_headers(response.headers());
+        let answer = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .read_to_string()
+            .map_err(network_error)?;
+        if !(200..300).contains(&status) {
+            return Err(PostError::Status {
+                status,
+                problem: Problem::from_body(&answer),
+                limits: Box::new(limits),
+            });
+        }
+        let id = serde_json::from_str::<serde_json::Value>(&answer)
+            .ok()
+            .and_then(|json| json["data"]["id"].as_str().map(str::to_string));
+        match id {
+            Some(id) if !id.is_empty() => Ok(Posted { id, limits }),
+            _ => Err(PostError::Unconfirmed { status }),
+        }
+    }
+}
+
+/// The `Authorization` header for a request to `url` (no query string) signed with the bot's
+/// credentials, by the `oauth1` crate.
+fn sign(method: &str, url: &str, credentials: &Credentials) -> String {
+    let consumer = oauth1::Token::new(
+        credentials.consumer_key.expose(),
+        credentials.consumer_secret.expose(),
+    );
+    let token = oauth1::Token::new(credentials.token.expose(), credentials.token_secret.expose());
+    oauth1::authorize(method, url, &consumer, Some(&token), None)
+}
+
+fn network_error(error: ureq::Error) -> PostError {
+    PostError::Network {
+        message: error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_api_base_is_normalized_to_the_form_oauth_signs() {
+        let base = ApiBase::parse("HTTPS://API.X.com:443/").unwrap();
+        assert_eq!(base.url("/2/tweets"), "https://api.x.com/2/tweets");
+        let local = ApiBase::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(local.url("/2/tweets"), "http://127.0.0.1:8080/2/tweets");
+    }
+
+    #[test]
+    fn credentials_never_go_over_plain_http_beyond_loopback() {
+        assert!(matches!(
+            ApiBase::parse("http://api.x.com"),
+            Err(BadApiBase::PlainHttp { .. })
+        ));
+        assert!(ApiBase::parse("http://localhost:3000").is_ok());
+        assert!(ApiBase::parse("http://[::1]:3000").is_ok());
+        assert!(matches!(
+            ApiBase::parse("api.x.com"),
+            Err(BadApiBase::NotAUrl { .. })
+        ));
+        assert!(ApiBase::parse("ftp://api.x.com").is_err());
+    }
+
+    #[test]
+    fn problems_are_read_in_both_of_xs_shapes() {
+        let modern = Problem::from_body(
+            r#"{"detail":"You are not allowed to create a Tweet with duplicate content.","type":"about:blank","title":"Forbidden","status":403}"#,
+        );
+        assert_eq!(
+            modern.to_string(),
+            "Forbidden: You are not allowed to create a Tweet with duplicate content."
+        );
+        let old = Problem::from_body(r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#);
+        assert_eq!(old.to_string(), "Rate limit exceeded");
+        let credits = Problem::from_body(
+            r#"{"title":"CreditsDepleted","type":"https://api.x.com/2/problems/credits"}"#,
+        );
+        assert!(credits.is_type("/2/problems/credits"));
+        assert_eq!(Problem::from_body("<html>Bad gateway</html>").to_string(), "no details given");
+    }
+
+    #[test]
+    fn rate_limit_headers_are_optional_and_lenient() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-rate-limit-remaining", "0".parse().unwrap());
+        headers.insert("x-rate-limit-reset", " 1700000000 ".parse().unwrap());
+        headers.insert("x-app-limit-24hour-limit", "junk".parse().unwrap());
+        let limits = RateLimits::from_headers(&headers);
+        assert_eq!(limits.window.remaining, Some(0));
+        assert_eq!(limits.window.reset, Some(1_700_000_000));
+        assert_eq!(limits.window.limit, None);
+        assert_eq!(limits.app_day, Quota::default());
+    }
+}

@@ -1,0 +1,498 @@
+//! Key files: one JSON file per bot in the keys folder, in the original flock's format.
+//! Loading is all-or-nothing per bot and never per flock: a bad file becomes a `KeyError` for
+//! that bot while every other bot loads.
+
+use crate::duration;
+use crate::poem::{Poem, PoemError};
+use crate::secret::Secret;
+use serde::{Deserialize, Deserializer};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What a bot signs its requests with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub consumer_key: Secret,
+    pub consumer_secret: Secret,
+    pub token: Secret,
+    pub token_secret: Secret,
+}
+
+/// One bot, ready to run.
+#[derive(Debug, Clone)]
+pub struct Bot {
+    pub name: String,
+    pub key_file: PathBuf,
+    pub credentials: Credentials,
+    pub poem_file: PathBuf,
+    pub poem: Poem,
+    pub line_interval: Option<Duration>,
+    pub poem_interval: Option<Duration>,
+}
+
+/// The key file as written. Unknown fields (the original flock's `user_id`, say) are ignored.
+#[derive(Deserialize)]
+struct KeyFile {
+    screen_name: String,
+    consumer_token: Secret,
+    consumer_token_secret: Secret,
+    oauth_token: Secret,
+    oauth_token_secret: Secret,
+    #[serde(alias = "file")]
+    poem_file: PathBuf,
+    #[serde(default, deserialize_with = "interval")]
+    line_interval: Option<Duration>,
+    #[serde(default, deserialize_with = "interval")]
+    poem_interval: Option<Duration>,
+}
+
+/// Why one key file cannot become a bot. Each names the file and says what to fix.
+#[derive(Debug)]
+pub enum KeyError {
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    Json {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    MissingField {
+        path: PathBuf,
+        field: String,
+    },
+    EmptyField {
+        path: PathBuf,
+        field: &'static str,
+    },
+    PoemNotFound {
+        path: PathBuf,
+        poem_file: PathBuf,
+        tried: Vec<PathBuf>,
+    },
+    Poem {
+        path: PathBuf,
+        source: PoemError,
+    },
+    DuplicateBot {
+        path: PathBuf,
+        name: String,
+        first: PathBuf,
+    },
+}
+
+impl KeyError {
+    /// The key file this error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            KeyError::Unreadable { path, .. }
+            | KeyError::Json { path, .. }
+            | KeyError::MissingField { path, .. }
+            | KeyError::EmptyField { path, .. }
+            | KeyError::PoemNotFound { path, .. }
+            | KeyError::Poem { path, .. }
+            | KeyError::DuplicateBot { path, .. } => path,
+        }
+    }
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyError::Unreadable { path, source } => {
+                write!(f, "{}: cannot read key file: {source}", path.display())
+            }
+            KeyError::Json {
+                path,
+                line,
+                column,
+                message,
+            } => write!(
+                f,
+                "{}: line {line}, column {column}: {message}: fix the JSON there",
+                path.display()
+            ),
+            KeyError::MissingField { path, field } => write!(
+                f,
+                "{}: missing field `{field}`: add \"{field}\": \"...\" to the key file",
+                path.display()
+            ),
+            KeyError::EmptyField { path, field } => {
+                write!(f, "{}: field `{field}` is empty: fill it in", path.display())
+            }
+            KeyError::PoemNotFound {
+                path,
+                poem_file,
+                tried,
+            } => {
+                let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+                write!(
+                    f,
+                    "{}: poem file `{}` not found (looked at {}): fix `poem_file` or create the poem",
+                    path.display(),
+                    poem_file.display(),
+                    tried.join(" and ")
+                )
+            }
+            KeyError::Poem { path, source } => write!(f, "{}: {source}", path.display()),
+            KeyError::DuplicateBot { path, name, first } => write!(
+                f,
+                "{}: bot `{name}` is already run from {}: one key file per account, remove one",
+                path.display(),
+                first.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for KeyError {}
+
+/// Why the keys folder as a whole gives no flock.
+#[derive(Debug)]
+pub enum FolderError {
+    Missing { dir: PathBuf },
+    Unreadable { dir: PathBuf, source: std::io::Error },
+    NoKeyFiles { dir: PathBuf },
+}
+
+impl fmt::Display for FolderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const HOW: &str = "add one JSON key file per bot (screen_name, consumer_token, \
+                           consumer_token_secret, oauth_token, oauth_token_secret, poem_file); \
+                           see README.md";
+        match self {
+            FolderError::Missing { dir } => {
+                write!(f, "keys folder {} does not exist: create it and {HOW}", dir.display())
+            }
+            FolderError::Unreadable { dir, source } => {
+                write!(f, "cannot read keys folder {}: {source}", dir.display())
+            }
+            FolderError::NoKeyFiles { dir } => {
+                write!(f, "keys folder {} has no *.json key files: {HOW}", dir.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for FolderError {}
+
+/// Every bot in a keys folder, and every key file that could not become one.
+#[derive(Debug)]
+pub struct Flock {
+    pub bots: Vec<Bot>,
+    pub problems: Vec<KeyError>,
+}
+
+/// The `*.json` files directly in `dir`, sorted so the flock starts in a stable order.
+pub fn key_files(dir: &Path) -> Result<Vec<PathBuf>, FolderError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            FolderError::Missing {
+                dir: dir.to_path_buf(),
+            }
+        } else {
+            FolderError::Unreadable {
+                dir: dir.to_path_buf(),
+                source,
+            }
+        }
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json") && path.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Loads every key file in `dir`. Relative poem paths are tried against the key file's folder,
+/// then against `cwd`.
+pub fn load_folder(dir: &Path, cwd: &Path) -> Result<Flock, FolderError> {
+    let files = key_files(dir)?;
+    if files.is_empty() {
+        return Err(FolderError::NoKeyFiles {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let mut flock = Flock {
+        bots: Vec::new(),
+        problems: Vec::new(),
+    };
+    let mut seen: HashMap<String, PathBuf> = HashMap::new();
+    for path in files {
+        match load_key_file(&path, cwd) {
+            Ok(bot) => {
+                if let Some(first) = seen.get(&bot.name) {
+                    flock.problems.push(KeyError::DuplicateBot {
+                        path,
+                        name: bot.name,
+                        first: first.clone(),
+                    });
+                } else {
+                    seen.insert(bot.name.clone(), path);
+                    flock.bots.push(bot);
+                }
+            }
+            Err(error) => flock.problems.push(error),
+        }
+    }
+    Ok(flock)
+}
+
+/// Loads one key file and the poem it names.
+pub fn load_key_file(path: &Path, cwd: &Path) -> Result<Bot, KeyError> {
+    let text = std::fs::read_to_string(path).map_err(|source| KeyError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let key: KeyFile = serde_json::from_str(&text).map_err(|error| json_error(path, &error))?;
+    let required = [
+        ("screen_name", key.screen_name.is_empty()),
+        ("consumer_token", key.consumer_token.is_empty()),
+        ("consumer_token_secret", key.consumer_token_secret.is_empty()),
+        ("oauth_token", key.oauth_token.is_empty()),
+        ("oauth_token_secret", key.oauth_token_secret.is_empty()),
+        ("poem_file", key.poem_file.as_os_str().is_empty()),
+    ];
+    if let Some((field, _)) = required.iter().find(|(_, empty)| *empty) {
+        return Err(KeyError::EmptyField {
+            path: path.to_path_buf(),
+            field,
+        });
+    }
+    let poem_file = resolve_poem(path, &key.poem_file, cwd)?;
+    let poem = Poem::load(&poem_file).map_err(|source| KeyError::Poem {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Bot {
+        name: key.screen_name,
+        key_file: path.to_path_buf(),
+        credentials: Credentials {
+            consumer_key: key.consumer_token,
+            consumer_secret: key.consumer_token_secret,
+            token: key.oauth_token,
+            token_secret: key.oauth_token_secret,
+        },
+        poem_file,
+        poem,
+        line_interval: key.line_interval,
+        poem_interval: key.poem_interval,
+    })
+}
+
+/// The original flock wrote poem paths relative to where it was run; newer flocks write them
+/// relative to the key file. Both work: the key file's folder first.
+fn resolve_poem(key_file: &Path, poem_file: &Path, cwd: &Path) -> Result<PathBuf, KeyError> {
+    if poem_file.is_absolute() {
+        return Ok(poem_file.to_path_buf());
+    }
+    let key_dir = key_file.parent().unwrap_or(Path::new("."));
+    let tried = vec![key_dir.join(poem_file), cwd.join(poem_file)];
+    match tried.iter().find(|candidate| candidate.exists()) {
+        Some(found) => Ok(found.clone()),
+        None => Err(KeyError::PoemNotFound {
+            path: key_file.to_path_buf(),
+            poem_file: poem_file.to_path_buf(),
+            tried,
+        }),
+    }
+}
+
+fn json_error(path: &Path, error: &serde_json::Error) -> KeyError {
+    let full = error.to_string();
+    // serde_json appends " at line L column C"; the location is reported in its own fields.
+    let message = match full.rfind(" at line ") {
+        Some(at) => full[..at].to_string(),
+        None => full,
+    };
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        return KeyError::MissingField {
+            path: path.to_path_buf(),
+            field: field.to_string(),
+        };
+    }
+    KeyError::Json {
+        path: path.to_path_buf(),
+        line: error.line(),
+        column: error.column(),
+        message,
+    }
+}
+
+/// A per-bot interval: a number of seconds, or a string such as "90s" or "1.5h".
+fn interval<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Duration>, D::Error> {
+    struct Visitor;
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = Option<Duration>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a number of seconds or a duration such as \"90s\", \"3m\" or \"1.5h\"")
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, seconds: u64) -> Result<Self::Value, E> {
+            self.visit_f64(seconds as f64)
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, seconds: i64) -> Result<Self::Value, E> {
+            self.visit_f64(seconds as f64)
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, seconds: f64) -> Result<Self::Value, E> {
+            duration::from_seconds(seconds)
+                .map(Some)
+                .ok_or_else(|| E::custom(format!("{seconds} is not a usable number of seconds")))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            duration::parse(text).map(Some).map_err(E::custom)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    deserializer.deserialize_any(Visitor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    const KEY: &str = r#"{
+        "screen_name": "alice",
+        "consumer_token": "ck", "consumer_token_secret": "cs",
+        "oauth_token": "tk", "oauth_token_secret": "ts",
+        "user_id": 12345,
+        "poem_file": "alice.txt"
+    }"#;
+
+    #[test]
+    fn reads_the_original_format_and_ignores_unknown_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "alice.txt", "one\n\ntwo\n");
+        let path = write(dir.path(), "alice.json", KEY);
+        let bot = load_key_file(&path, Path::new("/nonexistent")).unwrap();
+        assert_eq!(bot.name, "alice");
+        assert_eq!(bot.poem.lines(), ["one", "two"]);
+        assert_eq!(bot.credentials.token_secret.expose(), "ts");
+        assert_eq!(bot.line_interval, None);
+    }
+
+    #[test]
+    fn file_is_another_name_for_poem_file_and_intervals_take_units() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "p.txt", "line\n");
+        let text = KEY
+            .replace("\"poem_file\": \"alice.txt\"", "\"file\": \"p.txt\"")
+            .replace("\"user_id\": 12345", "\"line_interval\": \"1.5m\", \"poem_interval\": 7");
+        let path = write(dir.path(), "alice.json", &text);
+        let bot = load_key_file(&path, Path::new("/")).unwrap();
+        assert_eq!(bot.poem_file, dir.path().join("p.txt"));
+        assert_eq!(bot.line_interval, Some(Duration::from_secs(90)));
+        assert_eq!(bot.poem_interval, Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn a_poem_not_beside_the_key_file_is_looked_for_in_the_working_directory() {
+        let keys = tempfile::tempdir().unwrap();
+        let cwd = tempfile::tempdir().unwrap();
+        std::fs::create_dir(cwd.path().join("poems")).unwrap();
+        write(&cwd.path().join("poems"), "alice.txt", "hello\n");
+        let text = KEY.replace("alice.txt", "poems/alice.txt");
+        let path = write(keys.path(), "alice.json", &text);
+        let bot = load_key_file(&path, cwd.path()).unwrap();
+        assert_eq!(bot.poem_file, cwd.path().join("poems/alice.txt"));
+    }
+
+    #[test]
+    fn bad_json_names_file_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "bad.json", "{\n  \"screen_name\": \"x\",\n  oops\n}");
+        let error = load_key_file(&path, dir.path()).unwrap_err();
+        let message = error.to_string();
+        assert!(matches!(error, KeyError::Json { line: 3, column: 3, .. }), "{error:?}");
+        assert!(message.contains("bad.json: line 3, column 3"), "{message}");
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = KEY.replace("\"oauth_token\": \"tk\",", "");
+        let path = write(dir.path(), "alice.json", &text);
+        let message = load_key_file(&path, dir.path()).unwrap_err().to_string();
+        assert!(message.contains("missing field `oauth_token`"), "{message}");
+        assert!(message.contains("alice.json"), "{message}");
+    }
+
+    #[test]
+    fn a_bad_interval_says_what_to_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = KEY.replace("\"user_id\": 12345", "\"line_interval\": \"soon\"");
+        let path = write(dir.path(), "alice.json", &text);
+        let message = load_key_file(&path, dir.path()).unwrap_err().to_string();
+        assert!(message.contains("`soon`") && message.contains("90s"), "{message}");
+    }
+
+    #[test]
+    fn a_missing_poem_lists_where_it_was_looked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "alice.json", KEY);
+        let message = load_key_file(&path, Path::new("/somewhere")).unwrap_err().to_string();
+        assert!(message.contains("poem file `alice.txt` not found"), "{message}");
+        assert!(message.contains("/somewhere/alice.txt"), "{message}");
+    }
+
+    #[test]
+    fn errors_and_debug_never_show_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "alice.txt", "one\n");
+        let text = KEY
+            .replace("\"cs\"", "\"CONSUMER-SECRET\"")
+            .replace("\"ts\"", "\"TOKEN-SECRET\"")
+            .replace("\"tk\"", "\"TOKEN-KEY\"");
+        let path = write(dir.path(), "alice.json", &text);
+        let bot = load_key_file(&path, dir.path()).unwrap();
+        let shown = format!("{bot:?}");
+        for secret in ["CONSUMER-SECRET", "TOKEN-SECRET", "TOKEN-KEY"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+
+    #[test]
+    fn one_bad_file_does_not_stop_the_folder_and_duplicates_are_caught() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "alice.txt", "one\n");
+        write(dir.path(), "a.json", KEY);
+        write(dir.path(), "b.json", "not json");
+        write(dir.path(), "c.json", KEY);
+        write(dir.path(), "notes.txt", "not a key file");
+        let flock = load_folder(dir.path(), dir.path()).unwrap();
+        assert_eq!(flock.bots.len(), 1);
+        assert_eq!(flock.problems.len(), 2);
+        assert!(matches!(flock.problems[1], KeyError::DuplicateBot { .. }));
+    }
+
+    #[test]
+    fn an_empty_or_missing_folder_says_how_to_add_a_bot() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = load_folder(dir.path(), dir.path()).unwrap_err().to_string();
+        assert!(empty.contains("no *.json key files") && empty.contains("add one JSON key file"));
+        let missing = load_folder(&dir.path().join("nope"), dir.path()).unwrap_err();
+        assert!(matches!(missing, FolderError::Missing { .. }));
+    }
+}
