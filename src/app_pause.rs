@@ -65,9 +65,16 @@ mod tests {
         let hour = now + Duration::from_secs(3600);
         assert!(pause.pause(Until::Instant(hour), now));
         assert!(!pause.pause(Until::Instant(now + Duration::from_secs(60)), now));
-        assert_eq!(pause.paused(now), Some(Until::Instant(hour)), "the longer pause wins");
+        assert_eq!(
+            pause.paused(now),
+            Some(Until::Instant(hour)),
+            "the longer pause wins"
+        );
         assert_eq!(pause.paused(hour), None, "the pause ends at its instant");
         assert!(pause.pause(Until::Restart, hour));
-        assert_eq!(pause.paused(hour + Duration::from_secs(1)), Some(Until::Restart));
+        assert_eq!(
+            pause.paused(hour + Duration::from_secs(1)),
+            Some(Until::Restart)
+        );
     }
 }

@@ -149,7 +149,9 @@ impl Problem {
     /// Whether the problem type ends in `suffix`, whichever host X used
     /// (api.twitter.com or api.x.com).
     pub fn is_type(&self, suffix: &str) -> bool {
-        self.kind.as_deref().is_some_and(|kind| kind.ends_with(suffix))
+        self.kind
+            .as_deref()
+            .is_some_and(|kind| kind.ends_with(suffix))
     }
 }
 
@@ -278,7 +280,10 @@ fn sign(method: &str, url: &str, credentials: &Credentials) -> String {
         credentials.consumer_key.expose(),
         credentials.consumer_secret.expose(),
     );
-    let token = oauth1::Token::new(credentials.token.expose(), credentials.token_secret.expose());
+    let token = oauth1::Token::new(
+        credentials.token.expose(),
+        credentials.token_secret.expose(),
+    );
     oauth1::authorize(method, url, &consumer, Some(&token), None)
 }
 
@@ -330,7 +335,10 @@ mod tests {
             r#"{"title":"CreditsDepleted","type":"https://api.x.com/2/problems/credits"}"#,
         );
         assert!(credits.is_type("/2/problems/credits"));
-        assert_eq!(Problem::from_body("<html>Bad gateway</html>").to_string(), "no details given");
+        assert_eq!(
+            Problem::from_body("<html>Bad gateway</html>").to_string(),
+            "no details given"
+        );
     }
 
     #[test]

@@ -99,7 +99,10 @@ mod tests {
             assert!(parse(text).is_err(), "{text:?} should be rejected");
         }
         let message = parse("soon").unwrap_err().to_string();
-        assert!(message.contains("`soon`") && message.contains("90s"), "{message}");
+        assert!(
+            message.contains("`soon`") && message.contains("90s"),
+            "{message}"
+        );
     }
 
     #[test]

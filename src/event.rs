@@ -34,8 +34,13 @@ pub enum Event {
         text: String,
     },
     /// X said the line is already on the account (duplicate content): counted as posted.
-    AlreadyPosted { line: LineNo },
-    DryRun { line: LineNo, text: String },
+    AlreadyPosted {
+        line: LineNo,
+    },
+    DryRun {
+        line: LineNo,
+        text: String,
+    },
     /// The line failed and will be tried again.
     Retrying {
         line: LineNo,
@@ -44,8 +49,14 @@ pub enum Event {
         at: SystemTime,
     },
     /// The line can never be posted and was skipped.
-    Skipped { line: LineNo, error: String },
-    Waiting { until: SystemTime, why: WaitWhy },
+    Skipped {
+        line: LineNo,
+        error: String,
+    },
+    Waiting {
+        until: SystemTime,
+        why: WaitWhy,
+    },
     /// This bot's app (consumer key) is paused for every bot that uses it.
     AppPaused {
         until: Option<SystemTime>,
@@ -56,7 +67,9 @@ pub enum Event {
         message: String,
         restart_at: SystemTime,
     },
-    Stopped { why: StopWhy },
+    Stopped {
+        why: StopWhy,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +108,10 @@ impl fmt::Display for StopWhy {
                 key_file.display()
             ),
             StopWhy::WrongEndpoint { error } => {
-                write!(f, "the API base does not take posts ({error}): check --api-base")
+                write!(
+                    f,
+                    "the API base does not take posts ({error}): check --api-base"
+                )
             }
             StopWhy::Crashed { message } => write!(f, "crashed: {message}"),
         }
@@ -143,7 +159,9 @@ impl fmt::Display for Report {
                 f,
                 "{line} is already on the account (X: duplicate content): counted as posted"
             ),
-            Event::DryRun { line, text } => write!(f, "dry run, would post {line}: {}", quote(text)),
+            Event::DryRun { line, text } => {
+                write!(f, "dry run, would post {line}: {}", quote(text))
+            }
             Event::Retrying {
                 line,
                 error,
@@ -170,7 +188,10 @@ impl fmt::Display for Report {
                 }
             },
             Event::AppPaused { until, error } => {
-                write!(f, "this bot's app is paused for every bot that uses it ({error}); ")?;
+                write!(
+                    f,
+                    "this bot's app is paused for every bot that uses it ({error}); "
+                )?;
                 match until {
                     Some(until) => write!(f, "resuming at {}", clock(*until)),
                     None => f.write_str("add credit, then restart botflock"),
@@ -241,7 +262,11 @@ mod tests {
             line,
             error: "http status 400: Your Tweet text is too long.".into(),
         });
-        assert!(skipped.to_string().starts_with("alice: line 2/7 cannot be posted"));
+        assert!(
+            skipped
+                .to_string()
+                .starts_with("alice: line 2/7 cannot be posted")
+        );
         assert_eq!(skipped.level(), Level::Error);
     }
 
@@ -264,7 +289,11 @@ mod tests {
                 error: "http status 401: Unauthorized".into(),
             },
         });
-        assert!(stopped.to_string().contains("fix the tokens in keys/alice.json"));
+        assert!(
+            stopped
+                .to_string()
+                .contains("fix the tokens in keys/alice.json")
+        );
         assert_eq!(stopped.level(), Level::Error);
     }
 }

@@ -122,7 +122,11 @@ impl fmt::Display for KeyError {
                 path.display()
             ),
             KeyError::EmptyField { path, field } => {
-                write!(f, "{}: field `{field}` is empty: fill it in", path.display())
+                write!(
+                    f,
+                    "{}: field `{field}` is empty: fill it in",
+                    path.display()
+                )
             }
             KeyError::PoemNotFound {
                 path,
@@ -154,9 +158,16 @@ impl std::error::Error for KeyError {}
 /// Why the keys folder as a whole gives no flock.
 #[derive(Debug)]
 pub enum FolderError {
-    Missing { dir: PathBuf },
-    Unreadable { dir: PathBuf, source: std::io::Error },
-    NoKeyFiles { dir: PathBuf },
+    Missing {
+        dir: PathBuf,
+    },
+    Unreadable {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    NoKeyFiles {
+        dir: PathBuf,
+    },
 }
 
 impl fmt::Display for FolderError {
@@ -166,13 +177,21 @@ impl fmt::Display for FolderError {
                            see README.md";
         match self {
             FolderError::Missing { dir } => {
-                write!(f, "keys folder {} does not exist: create it and {HOW}", dir.display())
+                write!(
+                    f,
+                    "keys folder {} does not exist: create it and {HOW}",
+                    dir.display()
+                )
             }
             FolderError::Unreadable { dir, source } => {
                 write!(f, "cannot read keys folder {}: {source}", dir.display())
             }
             FolderError::NoKeyFiles { dir } => {
-                write!(f, "keys folder {} has no *.json key files: {HOW}", dir.display())
+                write!(
+                    f,
+                    "keys folder {} has no *.json key files: {HOW}",
+                    dir.display()
+                )
             }
         }
     }
@@ -254,7 +273,10 @@ pub fn load_key_file(path: &Path, cwd: &Path) -> Result<Bot, KeyError> {
     let required = [
         ("screen_name", key.screen_name.is_empty()),
         ("consumer_token", key.consumer_token.is_empty()),
-        ("consumer_token_secret", key.consumer_token_secret.is_empty()),
+        (
+            "consumer_token_secret",
+            key.consumer_token_secret.is_empty(),
+        ),
         ("oauth_token", key.oauth_token.is_empty()),
         ("oauth_token_secret", key.oauth_token_secret.is_empty()),
         ("poem_file", key.poem_file.as_os_str().is_empty()),
@@ -399,7 +421,10 @@ mod tests {
         write(dir.path(), "p.txt", "line\n");
         let text = KEY
             .replace("\"poem_file\": \"alice.txt\"", "\"file\": \"p.txt\"")
-            .replace("\"user_id\": 12345", "\"line_interval\": \"1.5m\", \"poem_interval\": 7");
+            .replace(
+                "\"user_id\": 12345",
+                "\"line_interval\": \"1.5m\", \"poem_interval\": 7",
+            );
         let path = write(dir.path(), "alice.json", &text);
         let bot = load_key_file(&path, Path::new("/")).unwrap();
         assert_eq!(bot.poem_file, dir.path().join("p.txt"));
@@ -422,10 +447,24 @@ mod tests {
     #[test]
     fn bad_json_names_file_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(dir.path(), "bad.json", "{\n  \"screen_name\": \"x\",\n  oops\n}");
+        let path = write(
+            dir.path(),
+            "bad.json",
+            "{\n  \"screen_name\": \"x\",\n  oops\n}",
+        );
         let error = load_key_file(&path, dir.path()).unwrap_err();
         let message = error.to_string();
-        assert!(matches!(error, KeyError::Json { line: 3, column: 3, .. }), "{error:?}");
+        assert!(
+            matches!(
+                error,
+                KeyError::Json {
+                    line: 3,
+                    column: 3,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
         assert!(message.contains("bad.json: line 3, column 3"), "{message}");
     }
 
@@ -445,15 +484,23 @@ mod tests {
         let text = KEY.replace("\"user_id\": 12345", "\"line_interval\": \"soon\"");
         let path = write(dir.path(), "alice.json", &text);
         let message = load_key_file(&path, dir.path()).unwrap_err().to_string();
-        assert!(message.contains("`soon`") && message.contains("90s"), "{message}");
+        assert!(
+            message.contains("`soon`") && message.contains("90s"),
+            "{message}"
+        );
     }
 
     #[test]
     fn a_missing_poem_lists_where_it_was_looked_for() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "alice.json", KEY);
-        let message = load_key_file(&path, Path::new("/somewhere")).unwrap_err().to_string();
-        assert!(message.contains("poem file `alice.txt` not found"), "{message}");
+        let message = load_key_file(&path, Path::new("/somewhere"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("poem file `alice.txt` not found"),
+            "{message}"
+        );
         assert!(message.contains("/somewhere/alice.txt"), "{message}");
     }
 

@@ -73,7 +73,11 @@ fn run_flock(args: RunArgs) -> Result<bool, Error> {
         "starting {} bots from {}{}",
         flock.bots.len(),
         args.keys_dir.display(),
-        if args.dry_run { " (dry run: nothing is posted)" } else { "" }
+        if args.dry_run {
+            " (dry run: nothing is posted)"
+        } else {
+            ""
+        }
     );
     let summary = shepherd::run(flock.bots, &settings, &stop);
     print!("{summary}");

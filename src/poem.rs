@@ -110,7 +110,10 @@ mod tests {
         let path = dir.path().join("bad.txt");
         std::fs::write(&path, b"fine\nalso fine\nbad \xff here\n").unwrap();
         let error = Poem::load(&path).unwrap_err();
-        assert!(matches!(error, PoemError::NotUtf8 { line: 3, .. }), "{error:?}");
+        assert!(
+            matches!(error, PoemError::NotUtf8 { line: 3, .. }),
+            "{error:?}"
+        );
         assert!(error.to_string().contains("bad.txt"));
     }
 }

@@ -110,7 +110,10 @@ pub fn decide(result: &Result<Posted, PostError>, tries: Tries, now: u64) -> (Ac
         429 => {
             if limits.app_day.remaining == Some(0) {
                 let until = limits.app_day.reset.filter(|&reset| reset > now);
-                return (Action::PauseApp { until }, tries.after(Trouble::RateLimited));
+                return (
+                    Action::PauseApp { until },
+                    tries.after(Trouble::RateLimited),
+                );
             }
             match spent_until(limits, now) {
                 Some(reset) => {
@@ -196,7 +199,9 @@ mod tests {
     fn network_errors_back_off_linearly_to_16_seconds() {
         assert_eq!(
             waits(&network(), 18),
-            [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 16, 16]
+            [
+                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 16, 16
+            ]
         );
     }
 
@@ -241,7 +246,10 @@ mod tests {
             },
             ..RateLimits::default()
         };
-        assert_eq!(waits(&status(429, "", stale), 6), [60, 120, 240, 480, 960, 960]);
+        assert_eq!(
+            waits(&status(429, "", stale), 6),
+            [60, 120, 240, 480, 960, 960]
+        );
     }
 
     #[test]
@@ -251,7 +259,12 @@ mod tests {
         assert_eq!(tries.count, 2);
         let server = status(500, "", RateLimits::default());
         let (action, tries) = decide(&server, tries, NOW);
-        assert_eq!(action, Action::Retry { wait: Duration::from_secs(5) });
+        assert_eq!(
+            action,
+            Action::Retry {
+                wait: Duration::from_secs(5)
+            }
+        );
         let ok = Ok(Posted {
             id: "1".into(),
             limits: RateLimits::default(),
@@ -271,7 +284,12 @@ mod tests {
             ..RateLimits::default()
         };
         let (action, _) = decide(&status(429, "", limits), Tries::default(), NOW);
-        assert_eq!(action, Action::PauseApp { until: Some(NOW + 3600) });
+        assert_eq!(
+            action,
+            Action::PauseApp {
+                until: Some(NOW + 3600)
+            }
+        );
         let credits = status(402, "does not have any credits", RateLimits::default());
         let (action, _) = decide(&credits, Tries::default(), NOW);
         assert_eq!(action, Action::PauseApp { until: None });
@@ -280,7 +298,12 @@ mod tests {
     #[test]
     fn client_errors_stop_skip_or_count_as_posted() {
         let decide_status = |code, detail| {
-            decide(&status(code, detail, RateLimits::default()), Tries::default(), NOW).0
+            decide(
+                &status(code, detail, RateLimits::default()),
+                Tries::default(),
+                NOW,
+            )
+            .0
         };
         assert_eq!(decide_status(401, "Unauthorized"), Action::StopBot);
         assert_eq!(decide_status(404, "Not Found"), Action::StopBot);
@@ -298,7 +321,10 @@ mod tests {
             decide_status(403, "You are not permitted to perform this action."),
             Action::Skip
         );
-        assert_eq!(decide_status(400, "Your Tweet text is too long."), Action::Skip);
+        assert_eq!(
+            decide_status(400, "Your Tweet text is too long."),
+            Action::Skip
+        );
         assert_eq!(
             decide_status(408, "Request Timeout"),
             Action::Retry {

@@ -6,8 +6,8 @@ use crate::app_pause::{AppPause, Until};
 use crate::client::{Client, PostError, Posted};
 use crate::event::{Event, LineNo, Report, StopWhy, WaitWhy};
 use crate::keys::Credentials;
-use crate::policy::{self, Action, Tries, Trouble};
 use crate::poem::Poem;
+use crate::policy::{self, Action, Tries, Trouble};
 use crate::schedule::{self, Intervals, Place};
 use crate::stop::{Stop, Waited};
 use crossbeam_channel::Sender;
@@ -157,9 +157,7 @@ impl Sheep {
         *place = place.advance(len);
         let mut slot = schedule::next_slot(slot, wait, Instant::now());
         let mut why = if place.cycle > finished.cycle {
-            WaitWhy::NextPoem {
-                cycle: place.cycle,
-            }
+            WaitWhy::NextPoem { cycle: place.cycle }
         } else {
             WaitWhy::NextLine
         };
@@ -207,7 +205,13 @@ fn outcome_event(
         Err(error) => error.to_string(),
     };
     match (action, result) {
-        (Action::Advance { already_there: false, .. }, Ok(posted)) => Some(Event::Posted {
+        (
+            Action::Advance {
+                already_there: false,
+                ..
+            },
+            Ok(posted),
+        ) => Some(Event::Posted {
             line,
             id: posted.id.clone(),
             text: text.to_string(),

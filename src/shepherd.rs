@@ -83,7 +83,11 @@ impl fmt::Display for Summary {
             .chain([3])
             .max()
             .unwrap_or(3);
-        writeln!(f, "{:<width$}  {:>7}  {:>7}  {:>7}  end", "bot", "posted", "failed", "skipped")?;
+        writeln!(
+            f,
+            "{:<width$}  {:>7}  {:>7}  {:>7}  end",
+            "bot", "posted", "failed", "skipped"
+        )?;
         for tally in &self.bots {
             let end = match &tally.stopped {
                 Some(why) => why.to_string(),

@@ -1,0 +1,229 @@
+//! The tests' environment: a temporary flock folder, the real `botflock` binary run in it, and
+//! helpers to watch its log, signal it and read what it printed.
+
+pub mod fake_x;
+pub mod oauth;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Generous bounds: these tests check behaviour, not speed, on a busy 2-core machine.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+/// The credentials `Env::bot` writes for a bot: (consumer key, consumer secret, token, token secret).
+pub fn credentials(name: &str) -> [String; 4] {
+    [
+        format!("ck-{name}"),
+        format!("cs-{name}"),
+        format!("tk-{name}"),
+        format!("ts-{name}"),
+    ]
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        std::fs::create_dir(dir.path().join("keys")).unwrap();
+        std::fs::create_dir(dir.path().join("poems")).unwrap();
+        Env { dir }
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> &Env {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+        self
+    }
+
+    /// A key file `keys/NAME.json` and poem `poems/NAME.txt` with the standard test credentials.
+    pub fn bot(&self, name: &str, lines: &[&str]) -> &Env {
+        self.write(&format!("poems/{name}.txt"), lines.join("\n") + "\n");
+        self.write(
+            &format!("keys/{name}.json"),
+            key_json(name, &format!("../poems/{name}.txt")),
+        )
+    }
+
+    /// Registers every bot written by `bot` with the fake.
+    pub fn register_all(&self, fake: &fake_x::FakeX, names: &[&str]) {
+        for name in names {
+            let [_, consumer_secret, token, token_secret] = credentials(name);
+            fake.register(name, &token, &consumer_secret, &token_secret);
+        }
+    }
+
+    pub fn start(&self, args: &[&str]) -> Running {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_botflock"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("RUST_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("botflock starts");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let reader = {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    log.lock().unwrap().push(line);
+                }
+            })
+        };
+        let mut stdout = child.stdout.take().unwrap();
+        let stdout = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stdout.read_to_string(&mut text);
+            text
+        });
+        Running {
+            child,
+            log,
+            reader: Some(reader),
+            stdout: Some(stdout),
+            started: Instant::now(),
+        }
+    }
+
+    /// Runs botflock to its end (it must end by itself).
+    pub fn run(&self, args: &[&str]) -> Finished {
+        self.start(args).finish()
+    }
+}
+
+pub fn key_json(name: &str, poem_file: &str) -> String {
+    let [consumer_key, consumer_secret, token, token_secret] = credentials(name);
+    serde_json::json!({
+        "screen_name": name,
+        "user_id": "12345",
+        "consumer_token": consumer_key,
+        "consumer_token_secret": consumer_secret,
+        "oauth_token": token,
+        "oauth_token_secret": token_secret,
+        "poem_file": poem_file,
+    })
+    .to_string()
+}
+
+pub struct Running {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+    reader: Option<JoinHandle<()>>,
+    stdout: Option<JoinHandle<String>>,
+    started: Instant,
+}
+
+pub struct Finished {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub log: String,
+    /// From start to exit.
+    pub elapsed: Duration,
+}
+
+impl Finished {
+    /// Everything the user saw.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.log)
+    }
+}
+
+impl Running {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until the log satisfies `ready`; panics with the log when it never does.
+    pub fn wait_for(&self, what: &str, ready: impl Fn(&[String]) -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            if ready(&self.log.lock().unwrap()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("never saw {what}; log:\n{}", self.log().join("\n"));
+    }
+
+    /// Waits until `count` log lines contain `needle`.
+    pub fn wait_for_lines(&self, needle: &str, count: usize) {
+        self.wait_for(&format!("{count} lines with {needle:?}"), |log| {
+            log.iter().filter(|line| line.contains(needle)).count() >= count
+        });
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args(["-s", signal, &self.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -s {signal} failed");
+    }
+
+    /// Waits for the process to exit (killing it after `PATIENCE`) and collects its output.
+    pub fn finish(mut self) -> Finished {
+        let deadline = Instant::now() + PATIENCE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let elapsed = self.started.elapsed();
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        let stdout = self
+            .stdout
+            .take()
+            .map(|t| t.join().unwrap())
+            .unwrap_or_default();
+        let finished = Finished {
+            code: status.and_then(|s| s.code()),
+            stdout,
+            log: self.log().join("\n"),
+            elapsed,
+        };
+        assert!(
+            status.is_some(),
+            "botflock did not exit; output:\n{}",
+            finished.all()
+        );
+        finished
+    }
+
+    /// Time since the process started.
+    pub fn age(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
