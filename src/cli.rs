@@ -1,6 +1,7 @@
 //! The command line.
 
 use crate::duration;
+use crate::sandbox::limits::Tier;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,6 +17,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the flock: every key file in KEYS_DIR is one bot posting its poem line by line.
     Run(RunArgs),
+    /// Serve a local X API on 127.0.0.1 that behaves like the real one, for the key files in --keys.
+    Sandbox(SandboxArgs),
 }
 
 #[derive(Debug, Args)]
@@ -40,7 +43,63 @@ pub struct RunArgs {
     #[arg(long, value_name = "DUR", default_value = "30s", value_parser = duration::parse)]
     pub timeout: Duration,
 
+    /// The unit of the backoff curves (1s: retries 1s, 2s, … apart); tests shrink it.
+    #[arg(long, value_name = "DUR", default_value = "1s", value_parser = duration::parse, hide = true)]
+    pub backoff_unit: Duration,
+
+    /// Where each bot keeps its place between runs [default: KEYS_DIR/.state].
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
     /// Make no network calls: keep the schedule and log each line instead of posting it.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sandbox")]
     pub dry_run: bool,
+
+    /// Post to a local X API sandbox started in this process, with the keys folder's accounts;
+    /// at exit, print what each bot posted there.
+    #[arg(long, conflicts_with = "api_base")]
+    pub sandbox: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Folder of key files whose credentials the sandbox accepts.
+    #[arg(long, value_name = "DIR", default_value = "keys")]
+    pub keys: PathBuf,
+
+    /// Port on 127.0.0.1; 0 picks a free one (printed at start).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+
+    /// Append every accepted post to FILE, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub timeline: Option<PathBuf>,
+
+    /// X API tier whose rate limits apply.
+    #[arg(long, value_enum, default_value_t = Tier::Payg)]
+    pub tier: Tier,
+
+    /// Each app runs out of credit after N posts (402 CreditsDepleted).
+    #[arg(long, value_name = "N")]
+    pub credits: Option<u64>,
+
+    /// Fraction of requests answered 503 Service Unavailable.
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub fail_rate: f64,
+
+    /// Delay before every answer.
+    #[arg(long, value_name = "DUR", default_value = "0s", value_parser = duration::parse)]
+    pub latency: Duration,
+
+    /// Fraction of requests whose connection is closed with no answer.
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub drop_rate: f64,
+
+    /// Fraction of requests never answered.
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub hang_rate: f64,
+
+    /// Seed for the fault dice, to repeat a run exactly.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
 }

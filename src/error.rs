@@ -12,6 +12,8 @@ pub enum Error {
     NoBotCanRun { dir: PathBuf, problems: usize },
     ApiBase(BadApiBase),
     Signals(String),
+    Sandbox(std::io::Error),
+    State(crate::state::StateError),
 }
 
 impl fmt::Display for Error {
@@ -26,6 +28,8 @@ impl fmt::Display for Error {
             ),
             Error::ApiBase(error) => write!(f, "{error}"),
             Error::Signals(error) => write!(f, "cannot listen for Ctrl-C: {error}"),
+            Error::Sandbox(error) => write!(f, "cannot start the sandbox: {error}"),
+            Error::State(error) => write!(f, "{error}"),
         }
     }
 }

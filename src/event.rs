@@ -62,6 +62,10 @@ pub enum Event {
         until: Option<SystemTime>,
         error: String,
     },
+    /// The place could not be saved: a restart would repeat lines (X absorbs them as duplicates).
+    StateNotSaved {
+        error: String,
+    },
     /// The Sheep's thread panicked; it starts again at `restart_at`.
     Panicked {
         message: String,
@@ -123,9 +127,10 @@ impl Report {
     pub fn level(&self) -> Level {
         match &self.event {
             Event::Retrying { .. } => Level::Warn,
-            Event::Skipped { .. } | Event::AppPaused { .. } | Event::Panicked { .. } => {
-                Level::Error
-            }
+            Event::Skipped { .. }
+            | Event::AppPaused { .. }
+            | Event::Panicked { .. }
+            | Event::StateNotSaved { .. } => Level::Error,
             Event::Stopped { why } if why.is_failure() => Level::Error,
             Event::Waiting {
                 why: WaitWhy::NextLine,
@@ -197,6 +202,10 @@ impl fmt::Display for Report {
                     None => f.write_str("add credit, then restart botflock"),
                 }
             }
+            Event::StateNotSaved { error } => write!(
+                f,
+                "cannot save this bot's place ({error}); after a restart it would repeat lines"
+            ),
             Event::Panicked {
                 message,
                 restart_at,

@@ -48,6 +48,26 @@ struct KeyFile {
     poem_interval: Option<Duration>,
 }
 
+/// The account a key file signs for, without its poem: what the sandbox registers.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub screen_name: String,
+    /// The original flock's `user_id`, a number or a string, when the key file has one.
+    pub user_id: Option<String>,
+    pub credentials: Credentials,
+}
+
+#[derive(Deserialize)]
+struct AccountFile {
+    screen_name: String,
+    consumer_token: Secret,
+    consumer_token_secret: Secret,
+    oauth_token: Secret,
+    oauth_token_secret: Secret,
+    #[serde(default)]
+    user_id: Option<serde_json::Value>,
+}
+
 /// Why one key file cannot become a bot. Each names the file and says what to fix.
 #[derive(Debug)]
 pub enum KeyError {
@@ -261,6 +281,43 @@ pub fn load_folder(dir: &Path, cwd: &Path) -> Result<Flock, FolderError> {
         }
     }
     Ok(flock)
+}
+
+/// The accounts of every key file in `dir`, and the files that could not be read.
+pub fn load_accounts(dir: &Path) -> Result<(Vec<Account>, Vec<KeyError>), FolderError> {
+    let mut accounts = Vec::new();
+    let mut problems = Vec::new();
+    for path in key_files(dir)? {
+        match read_account(&path) {
+            Ok(account) => accounts.push(account),
+            Err(error) => problems.push(error),
+        }
+    }
+    Ok((accounts, problems))
+}
+
+fn read_account(path: &Path) -> Result<Account, KeyError> {
+    let text = std::fs::read_to_string(path).map_err(|source| KeyError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let file: AccountFile =
+        serde_json::from_str(&text).map_err(|error| json_error(path, &error))?;
+    let user_id = match file.user_id {
+        Some(serde_json::Value::String(id)) => Some(id),
+        Some(serde_json::Value::Number(id)) => Some(id.to_string()),
+        _ => None,
+    };
+    Ok(Account {
+        screen_name: file.screen_name,
+        user_id,
+        credentials: Credentials {
+            consumer_key: file.consumer_token,
+            consumer_secret: file.consumer_token_secret,
+            token: file.oauth_token,
+            token_secret: file.oauth_token_secret,
+        },
+    })
 }
 
 /// Loads one key file and the poem it names.

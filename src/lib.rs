@@ -8,17 +8,20 @@ pub mod duration;
 pub mod error;
 pub mod event;
 pub mod keys;
+pub mod length;
 pub mod logging;
 pub mod poem;
 pub mod policy;
+pub mod sandbox;
 pub mod schedule;
 pub mod secret;
 pub mod sheep;
 pub mod shepherd;
 pub mod signals;
+pub mod state;
 pub mod stop;
 
-use cli::{Cli, Command, RunArgs};
+use cli::{Cli, Command, RunArgs, SandboxArgs};
 use error::Error;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -39,6 +42,7 @@ pub fn exit_code(result: Result<bool, Error>) -> ExitCode {
 pub fn run(cli: Cli) -> Result<bool, Error> {
     match cli.command {
         Command::Run(args) => run_flock(args),
+        Command::Sandbox(args) => run_sandbox(args),
     }
 }
 
@@ -54,18 +58,31 @@ fn run_flock(args: RunArgs) -> Result<bool, Error> {
             problems: flock.problems.len(),
         });
     }
+    let sandbox = if args.sandbox {
+        Some(start_sandbox_for(&args)?)
+    } else {
+        None
+    };
     let poster = if args.dry_run {
         sheep::Poster::DryRun
     } else {
-        let base = client::ApiBase::parse(&args.api_base)?;
+        let api_base = match &sandbox {
+            Some(sandbox) => sandbox.api_base(),
+            None => args.api_base.clone(),
+        };
+        let base = client::ApiBase::parse(&api_base)?;
         sheep::Poster::Live(Arc::new(client::Client::new(&base, args.timeout)))
     };
+    let state = open_state(&args)?;
     let settings = shepherd::Settings {
         intervals: schedule::Intervals {
             line: args.line_interval,
             poem: args.poem_interval,
         },
         poster,
+        state: state.map(Arc::new),
+        save_state: !args.dry_run,
+        backoff_unit: args.backoff_unit,
     };
     let (switch, stop) = stop::channel();
     signals::install(switch).map_err(|error| Error::Signals(error.to_string()))?;
@@ -84,5 +101,98 @@ fn run_flock(args: RunArgs) -> Result<bool, Error> {
     for problem in &flock.problems {
         println!("not started: {problem}");
     }
+    if let Some(sandbox) = sandbox {
+        print!("{}", sandbox_report(&sandbox.posts()));
+        sandbox.stop();
+    }
     Ok(!summary.any_bot_failed() && flock.problems.is_empty())
+}
+
+/// The folder where bots keep their place. `--sandbox` keeps none unless `--state-dir` is given:
+/// the sandbox forgets its posts at exit, and must never move a real flock's places. A dry run
+/// reads places (to show what comes next) but does not create the folder.
+fn open_state(args: &RunArgs) -> Result<Option<state::StateDir>, Error> {
+    let dir = match (&args.state_dir, args.sandbox) {
+        (Some(dir), _) => dir.clone(),
+        (None, true) => return Ok(None),
+        (None, false) => args.keys_dir.join(".state"),
+    };
+    if args.dry_run && !dir.is_dir() {
+        return Ok(None);
+    }
+    state::StateDir::open(&dir).map(Some).map_err(Error::State)
+}
+
+/// The in-process sandbox for `run --sandbox`: the keys folder's accounts, requests logged at
+/// debug level so the flock's own lines stay readable.
+fn start_sandbox_for(args: &RunArgs) -> Result<sandbox::Sandbox, Error> {
+    let (accounts, _problems) = keys::load_accounts(&args.keys_dir)?;
+    let config = sandbox::Config {
+        request_log: log::Level::Debug,
+        ..sandbox::Config::default()
+    };
+    let sandbox = sandbox::Sandbox::start(config, &accounts).map_err(Error::Sandbox)?;
+    log::info!(
+        "sandbox: a local X API on {} with {} accounts; nothing reaches X",
+        sandbox.api_base(),
+        accounts.len()
+    );
+    Ok(sandbox)
+}
+
+/// What each account posted to the sandbox, for the end of `run --sandbox`.
+fn sandbox_report(posts: &[sandbox::timeline::Post]) -> String {
+    let mut authors: Vec<&str> = posts.iter().map(|post| post.author.as_str()).collect();
+    authors.sort_unstable();
+    authors.dedup();
+    let mut out = format!("\nposted to the sandbox ({} posts):\n", posts.len());
+    for author in authors {
+        let theirs: Vec<_> = posts.iter().filter(|post| post.author == author).collect();
+        out.push_str(&format!("{author} ({} posts)\n", theirs.len()));
+        for post in theirs {
+            out.push_str(&format!("  {}  {}\n", post.id, post.text));
+        }
+    }
+    out
+}
+
+fn run_sandbox(args: SandboxArgs) -> Result<bool, Error> {
+    let (accounts, problems) = keys::load_accounts(&args.keys)?;
+    for problem in &problems {
+        log::error!("not registered with the sandbox: {problem}");
+    }
+    let config = sandbox::Config {
+        port: args.port,
+        tier: args.tier,
+        credits: args.credits,
+        faults: sandbox::faults::Faults {
+            fail_rate: args.fail_rate,
+            drop_rate: args.drop_rate,
+            hang_rate: args.hang_rate,
+            latency: args.latency,
+        },
+        timeline: args.timeline,
+        request_log: log::Level::Info,
+        seed: args.seed,
+        observer: None,
+    };
+    let (switch, stop) = stop::channel();
+    signals::install(switch).map_err(|error| Error::Signals(error.to_string()))?;
+    let sandbox = sandbox::Sandbox::start(config, &accounts).map_err(Error::Sandbox)?;
+    println!("{}", sandbox.api_base());
+    log::info!(
+        "sandbox: serving a local X API on {} ({} tier) for {} accounts from {}; Ctrl-C stops it",
+        sandbox.api_base(),
+        args.tier,
+        accounts.len(),
+        args.keys.display()
+    );
+    // Nothing to do but serve until asked to stop.
+    while stop.wait_until(std::time::Instant::now() + std::time::Duration::from_secs(3600))
+        == stop::Waited::Elapsed
+    {}
+    let posts = sandbox.posts().len();
+    sandbox.stop();
+    log::info!("sandbox: stopped after accepting {posts} posts");
+    Ok(true)
 }

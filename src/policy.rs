@@ -81,10 +81,17 @@ pub fn backoff(trouble: Trouble, count: u32) -> Duration {
 }
 
 /// Decides what follows an attempt, given the failures before it and the time (Unix seconds).
-pub fn decide(result: &Result<Posted, PostError>, tries: Tries, now: u64) -> (Action, Tries) {
+/// `unit` scales the backoff curves (one second in use; tests shrink it); waits for a reset X
+/// announced are real time and never scaled.
+pub fn decide(
+    result: &Result<Posted, PostError>,
+    tries: Tries,
+    now: u64,
+    unit: Duration,
+) -> (Action, Tries) {
     let retry = |trouble: Trouble| {
         let tries = tries.after(trouble);
-        let wait = backoff(trouble, tries.count);
+        let wait = backoff(trouble, tries.count).mul_f64(unit.as_secs_f64());
         (Action::Retry { wait }, tries)
     };
     let error = match result {
@@ -161,6 +168,7 @@ mod tests {
     use crate::client::{Problem, Quota};
 
     const NOW: u64 = 1_700_000_000;
+    const SECOND: Duration = Duration::from_secs(1);
 
     fn status(status: u16, detail: &str, limits: RateLimits) -> Result<Posted, PostError> {
         Err(PostError::Status {
@@ -185,7 +193,7 @@ mod tests {
         let mut tries = Tries::default();
         (0..n)
             .map(|_| {
-                let (action, next) = decide(result, tries, NOW);
+                let (action, next) = decide(result, tries, NOW, SECOND);
                 tries = next;
                 match action {
                     Action::Retry { wait } => wait.as_secs(),
@@ -253,12 +261,34 @@ mod tests {
     }
 
     #[test]
+    fn the_unit_scales_backoff_but_not_announced_resets() {
+        let tenth = Duration::from_millis(100);
+        let (action, _) = decide(&network(), Tries::default(), NOW, tenth);
+        assert_eq!(action, Action::Retry { wait: tenth });
+        let limits = RateLimits {
+            window: Quota {
+                limit: Some(100),
+                remaining: Some(0),
+                reset: Some(NOW + 30),
+            },
+            ..RateLimits::default()
+        };
+        let (action, _) = decide(&status(429, "", limits), Tries::default(), NOW, tenth);
+        assert_eq!(
+            action,
+            Action::Retry {
+                wait: Duration::from_secs(31)
+            }
+        );
+    }
+
+    #[test]
     fn backoff_starts_over_after_a_success_or_another_kind_of_failure() {
-        let (_, tries) = decide(&network(), Tries::default(), NOW);
-        let (_, tries) = decide(&network(), tries, NOW);
+        let (_, tries) = decide(&network(), Tries::default(), NOW, SECOND);
+        let (_, tries) = decide(&network(), tries, NOW, SECOND);
         assert_eq!(tries.count, 2);
         let server = status(500, "", RateLimits::default());
-        let (action, tries) = decide(&server, tries, NOW);
+        let (action, tries) = decide(&server, tries, NOW, SECOND);
         assert_eq!(
             action,
             Action::Retry {
@@ -269,7 +299,7 @@ mod tests {
             id: "1".into(),
             limits: RateLimits::default(),
         });
-        let (_, tries) = decide(&ok, tries, NOW);
+        let (_, tries) = decide(&ok, tries, NOW, SECOND);
         assert_eq!(tries, Tries::default());
     }
 
@@ -283,7 +313,7 @@ mod tests {
             },
             ..RateLimits::default()
         };
-        let (action, _) = decide(&status(429, "", limits), Tries::default(), NOW);
+        let (action, _) = decide(&status(429, "", limits), Tries::default(), NOW, SECOND);
         assert_eq!(
             action,
             Action::PauseApp {
@@ -291,7 +321,7 @@ mod tests {
             }
         );
         let credits = status(402, "does not have any credits", RateLimits::default());
-        let (action, _) = decide(&credits, Tries::default(), NOW);
+        let (action, _) = decide(&credits, Tries::default(), NOW, SECOND);
         assert_eq!(action, Action::PauseApp { until: None });
     }
 
@@ -302,6 +332,7 @@ mod tests {
                 &status(code, detail, RateLimits::default()),
                 Tries::default(),
                 NOW,
+                SECOND,
             )
             .0
         };
@@ -348,7 +379,7 @@ mod tests {
             limits,
         });
         assert_eq!(
-            decide(&ok, Tries::default(), NOW).0,
+            decide(&ok, Tries::default(), NOW, SECOND).0,
             Action::Advance {
                 already_there: false,
                 not_before: Some(NOW + 120)

@@ -9,6 +9,7 @@ use crate::keys::Credentials;
 use crate::poem::Poem;
 use crate::policy::{self, Action, Tries, Trouble};
 use crate::schedule::{self, Intervals, Place};
+use crate::state::{BotState, StateDir};
 use crate::stop::{Stop, Waited};
 use crossbeam_channel::Sender;
 use std::panic::{self, AssertUnwindSafe};
@@ -16,12 +17,42 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// Something that posts a line: the X client, or a test's stand-in.
+pub trait Post: Send + Sync {
+    fn post(
+        &self,
+        credentials: &Credentials,
+        text: &str,
+        reply_to: Option<&str>,
+    ) -> Result<Posted, PostError>;
+}
+
+impl Post for Client {
+    fn post(
+        &self,
+        credentials: &Credentials,
+        text: &str,
+        reply_to: Option<&str>,
+    ) -> Result<Posted, PostError> {
+        Client::post(self, credentials, text, reply_to)
+    }
+}
+
 /// How a Sheep posts.
 #[derive(Clone)]
 pub enum Poster {
     /// Logs each line instead of posting it; no network at all.
     DryRun,
-    Live(Arc<Client>),
+    Live(Arc<dyn Post>),
+}
+
+/// Where a Sheep keeps its place between runs.
+pub struct Memory {
+    pub dir: Arc<StateDir>,
+    /// Of the poem this Sheep recites.
+    pub fingerprint: String,
+    /// False in a dry run: nothing was posted, so the place must not move on disk.
+    pub save: bool,
 }
 
 pub struct Sheep {
@@ -34,6 +65,9 @@ pub struct Sheep {
     pub app_pause: Arc<AppPause>,
     pub reports: Sender<Report>,
     pub stop: Stop,
+    pub memory: Option<Memory>,
+    /// One second in use: scales the backoff curves, so tests can run them fast.
+    pub backoff_unit: Duration,
 }
 
 impl Sheep {
@@ -48,7 +82,8 @@ impl Sheep {
                 Ok(why) => why,
                 Err(payload) => {
                     crashes += 1;
-                    let wait = policy::backoff(Trouble::Server, crashes);
+                    let wait = policy::backoff(Trouble::Server, crashes)
+                        .mul_f64(self.backoff_unit.as_secs_f64());
                     self.report(Event::Panicked {
                         message: panic_message(payload.as_ref()),
                         restart_at: SystemTime::now() + wait,
@@ -77,6 +112,7 @@ impl Sheep {
         let mut slot = Instant::now();
         let mut wake = slot;
         let mut tries = Tries::default();
+        let mut last_post: Option<(String, SystemTime)> = None;
         loop {
             if self.stop.wait_until(wake) == Waited::Stopped {
                 return StopWhy::Requested;
@@ -113,10 +149,14 @@ impl Sheep {
                 }
                 Poster::Live(client) => {
                     let result = client.post(&self.credentials, text, None);
-                    let (action, next_tries) = policy::decide(&result, tries, unix_now());
+                    let (action, next_tries) =
+                        policy::decide(&result, tries, unix_now(), self.backoff_unit);
                     tries = next_tries;
                     if let Some(event) = outcome_event(line, text, &result, action, tries) {
                         self.report(event);
+                    }
+                    if let Ok(posted) = &result {
+                        last_post = Some((posted.id.clone(), SystemTime::now()));
                     }
                     (action, result.err())
                 }
@@ -124,8 +164,13 @@ impl Sheep {
             match action {
                 Action::Advance { not_before, .. } => {
                     (slot, wake) = self.next_line(place, slot, not_before.map(instant_at));
+                    self.remember(*place, last_post.as_ref());
                 }
-                Action::Skip => (slot, wake) = self.next_line(place, slot, None),
+                Action::Skip => {
+                    (slot, wake) = self.next_line(place, slot, None);
+                    // A line that can never post is not tried again after a restart either.
+                    self.remember(*place, last_post.as_ref());
+                }
                 Action::Retry { wait } => wake = Instant::now() + wait,
                 Action::StopBot => return self.stop_why(error),
                 Action::PauseApp { until } => {
@@ -170,6 +215,26 @@ impl Sheep {
             why,
         });
         (slot, slot)
+    }
+
+    /// Saves the place, so a restart resumes here. Only after X confirmed the line (or said it
+    /// can never post): a crash before this re-sends the line, which the duplicate rule absorbs.
+    fn remember(&self, place: Place, last_post: Option<&(String, SystemTime)>) {
+        let Some(memory) = self.memory.as_ref().filter(|memory| memory.save) else {
+            return;
+        };
+        let state = BotState {
+            next_line: place.line,
+            cycle: place.cycle,
+            last_post_id: last_post.map(|(id, _)| id.clone()),
+            last_post_at: last_post.map(|(_, at)| *at),
+            poem_fingerprint: memory.fingerprint.clone(),
+        };
+        if let Err(error) = memory.dir.save(&self.name, &state) {
+            self.report(Event::StateNotSaved {
+                error: error.to_string(),
+            });
+        }
     }
 
     fn stop_why(&self, error: Option<PostError>) -> StopWhy {
@@ -255,4 +320,202 @@ fn instant_at(unix_seconds: u64) -> Instant {
 /// The wall-clock time of a monotonic instant, for people to read.
 fn wall_clock(at: Instant) -> SystemTime {
     SystemTime::now() + at.saturating_duration_since(Instant::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{Problem, RateLimits};
+    use crate::secret::Secret;
+    use crate::stop::{self, StopSwitch};
+    use crossbeam_channel::Receiver;
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    enum Answer {
+        Fail(PostError),
+        Panic,
+    }
+
+    /// Answers from a script, then accepts everything; remembers every text it was sent.
+    #[derive(Default)]
+    struct Scripted {
+        script: Mutex<VecDeque<Answer>>,
+        sent: Mutex<Vec<String>>,
+    }
+
+    impl Post for Scripted {
+        fn post(&self, _: &Credentials, text: &str, _: Option<&str>) -> Result<Posted, PostError> {
+            self.sent.lock().unwrap().push(text.to_string());
+            let next = self.script.lock().unwrap().pop_front();
+            match next {
+                Some(Answer::Fail(error)) => Err(error),
+                Some(Answer::Panic) => panic!("scripted panic"),
+                None => Ok(Posted {
+                    id: self.sent.lock().unwrap().len().to_string(),
+                    limits: RateLimits::default(),
+                }),
+            }
+        }
+    }
+
+    fn credentials() -> Credentials {
+        let secret = || Secret::new("x");
+        Credentials {
+            consumer_key: secret(),
+            consumer_secret: secret(),
+            token: secret(),
+            token_secret: secret(),
+        }
+    }
+
+    fn status(status: u16, detail: &str) -> PostError {
+        PostError::Status {
+            status,
+            problem: Problem {
+                title: None,
+                detail: Some(detail.into()),
+                kind: None,
+            },
+            limits: Box::default(),
+        }
+    }
+
+    /// Runs a Sheep over lines a, b, c with no waits until `done` says so, then stops it.
+    fn recite(
+        script: Vec<Answer>,
+        app_pause: Arc<AppPause>,
+        done: impl Fn(&[Report], &[String]) -> bool,
+    ) -> (Vec<Report>, Vec<String>) {
+        let poster = Arc::new(Scripted {
+            script: Mutex::new(script.into()),
+            sent: Mutex::default(),
+        });
+        let (reports, inbox): (Sender<Report>, Receiver<Report>) = crossbeam_channel::unbounded();
+        let (switch, stop): (StopSwitch, Stop) = stop::channel();
+        let sheep = Sheep {
+            name: Arc::from("ann"),
+            key_file: PathBuf::from("keys/ann.json"),
+            poem: Poem::from_text("a\nb\nc").unwrap(),
+            intervals: Intervals {
+                line: Duration::ZERO,
+                poem: Duration::from_secs(3600),
+            },
+            credentials: credentials(),
+            poster: Poster::Live(poster.clone()),
+            app_pause,
+            reports,
+            stop,
+            memory: None,
+            backoff_unit: Duration::from_millis(1),
+        };
+        let thread = std::thread::spawn(move || sheep.run(Place::default()));
+        let mut seen = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(report) = inbox.recv_timeout(Duration::from_millis(10)) {
+                seen.push(report);
+            }
+            let stopped = seen
+                .iter()
+                .any(|r| matches!(r.event, Event::Stopped { .. }));
+            if stopped || done(&seen, &poster.sent.lock().unwrap()) {
+                break;
+            }
+        }
+        switch.stop();
+        thread.join().unwrap();
+        seen.extend(inbox.try_iter());
+        let sent = poster.sent.lock().unwrap().clone();
+        (seen, sent)
+    }
+
+    fn posted(reports: &[Report]) -> usize {
+        reports
+            .iter()
+            .filter(|r| matches!(r.event, Event::Posted { .. }))
+            .count()
+    }
+
+    #[test]
+    fn a_failed_line_is_tried_again_never_skipped() {
+        let script = vec![
+            Answer::Fail(PostError::Network {
+                message: "connection reset".into(),
+            }),
+            Answer::Fail(status(503, "Service Unavailable")),
+            Answer::Fail(PostError::Unconfirmed { status: 200 }),
+        ];
+        let (reports, sent) = recite(script, Arc::default(), |r, _| posted(r) == 3);
+        assert_eq!(sent, ["a", "a", "a", "a", "b", "c"]);
+        let retries = reports
+            .iter()
+            .filter(|r| matches!(r.event, Event::Retrying { .. }))
+            .count();
+        assert_eq!(retries, 3);
+    }
+
+    #[test]
+    fn a_panic_is_reported_and_the_sheep_goes_on_from_the_same_line() {
+        let script = vec![Answer::Fail(status(503, "")), Answer::Panic];
+        let (reports, sent) = recite(script, Arc::default(), |r, _| posted(r) == 3);
+        assert_eq!(sent, ["a", "a", "a", "b", "c"]);
+        assert!(reports.iter().any(
+            |r| matches!(&r.event, Event::Panicked { message, .. } if message == "scripted panic")
+        ));
+        assert!(matches!(
+            reports.last().map(|r| &r.event),
+            Some(Event::Stopped {
+                why: StopWhy::Requested
+            })
+        ));
+    }
+
+    #[test]
+    fn rejected_credentials_stop_the_bot_and_name_its_key_file() {
+        let script = vec![Answer::Fail(status(401, "Unauthorized"))];
+        let (reports, sent) = recite(script, Arc::default(), |_, _| false);
+        assert_eq!(sent, ["a"]);
+        let Some(Event::Stopped {
+            why: StopWhy::CredentialsRejected { key_file, .. },
+        }) = reports.last().map(|r| &r.event)
+        else {
+            panic!("expected a stop for credentials, got {reports:?}");
+        };
+        assert_eq!(key_file, &PathBuf::from("keys/ann.json"));
+    }
+
+    #[test]
+    fn a_line_that_can_never_post_is_skipped_loudly() {
+        let script = vec![Answer::Fail(status(400, "Your Tweet text is too long."))];
+        let (reports, sent) = recite(script, Arc::default(), |r, _| posted(r) == 2);
+        assert_eq!(sent, ["a", "b", "c"]);
+        assert!(
+            reports
+                .iter()
+                .any(|r| matches!(r.event, Event::Skipped { .. }))
+        );
+    }
+
+    #[test]
+    fn a_paused_app_posts_nothing_and_out_of_credit_pauses_it_once() {
+        let pause = Arc::new(AppPause::default());
+        let script = vec![Answer::Fail(status(402, "does not have any credits"))];
+        let (reports, sent) = recite(script, Arc::clone(&pause), |r, _| {
+            r.iter().any(|r| matches!(r.event, Event::AppPaused { .. }))
+        });
+        assert_eq!(sent, ["a"]);
+        assert_eq!(pause.paused(Instant::now()), Some(Until::Restart));
+        // A second bot of the same app sends nothing at all while the app is paused.
+        let watch = Instant::now();
+        let (_, sent) = recite(Vec::new(), pause, |_, _| {
+            watch.elapsed() > Duration::from_millis(200)
+        });
+        assert!(sent.is_empty(), "{sent:?}");
+        let pauses = reports
+            .iter()
+            .filter(|r| matches!(r.event, Event::AppPaused { .. }))
+            .count();
+        assert_eq!(pauses, 1);
+    }
 }

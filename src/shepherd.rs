@@ -6,7 +6,8 @@ use crate::event::{Event, Report, StopWhy};
 use crate::keys::Bot;
 use crate::schedule::{Intervals, Place};
 use crate::secret::Secret;
-use crate::sheep::{Poster, Sheep};
+use crate::sheep::{Memory, Poster, Sheep};
+use crate::state::{self, Loaded, StateDir};
 use crate::stop::Stop;
 use std::collections::HashMap;
 use std::fmt;
@@ -18,6 +19,12 @@ use std::thread::JoinHandle;
 pub struct Settings {
     pub intervals: Intervals,
     pub poster: Poster,
+    /// Where bots keep their place; `None` keeps nothing.
+    pub state: Option<Arc<StateDir>>,
+    /// Whether bots save their place (not in a dry run, which posts nothing).
+    pub save_state: bool,
+    /// Scales the backoff curves; one second except in tests.
+    pub backoff_unit: std::time::Duration,
 }
 
 /// What one bot did while the flock ran.
@@ -25,6 +32,8 @@ pub struct Settings {
 pub struct Tally {
     pub name: String,
     pub posted: u64,
+    /// Lines X said were already on the account (duplicate content).
+    pub already: u64,
     pub failed: u64,
     pub skipped: u64,
     pub stopped: Option<StopWhy>,
@@ -35,6 +44,7 @@ impl Tally {
         Tally {
             name: name.to_string(),
             posted: 0,
+            already: 0,
             failed: 0,
             skipped: 0,
             stopped: None,
@@ -43,16 +53,18 @@ impl Tally {
 
     fn count(&mut self, event: &Event) {
         match event {
-            Event::Posted { .. } | Event::AlreadyPosted { .. } | Event::DryRun { .. } => {
-                self.posted += 1
-            }
+            Event::Posted { .. } | Event::DryRun { .. } => self.posted += 1,
+            Event::AlreadyPosted { .. } => self.already += 1,
             Event::Retrying { .. } | Event::Panicked { .. } => self.failed += 1,
             Event::Skipped { .. } => {
                 self.failed += 1;
                 self.skipped += 1;
             }
             Event::Stopped { why } => self.stopped = Some(why.clone()),
-            Event::Started { .. } | Event::Waiting { .. } | Event::AppPaused { .. } => {}
+            Event::Started { .. }
+            | Event::Waiting { .. }
+            | Event::AppPaused { .. }
+            | Event::StateNotSaved { .. } => {}
         }
     }
 
@@ -95,8 +107,8 @@ impl fmt::Display for Summary {
             };
             writeln!(
                 f,
-                "{:<width$}  {:>7}  {:>7}  {:>7}  {end}",
-                tally.name, tally.posted, tally.failed, tally.skipped
+                "{:<width$}  {:>7}  {:>7}  {:>7}  {:>7}  {end}",
+                tally.name, tally.posted, tally.already, tally.failed, tally.skipped
             )?;
         }
         Ok(())
@@ -117,6 +129,16 @@ pub fn run(bots: Vec<Bot>, settings: &Settings, stop: &Stop) -> Summary {
                 .entry(bot.credentials.consumer_key.clone())
                 .or_default(),
         );
+        let fingerprint = state::fingerprint(bot.poem.lines());
+        let start = match &settings.state {
+            Some(dir) => resume(dir, &bot, &fingerprint),
+            None => Place::default(),
+        };
+        let memory = settings.state.as_ref().map(|dir| Memory {
+            dir: Arc::clone(dir),
+            fingerprint,
+            save: settings.save_state,
+        });
         let sheep = Sheep {
             name: Arc::clone(&name),
             key_file: bot.key_file,
@@ -130,11 +152,13 @@ pub fn run(bots: Vec<Bot>, settings: &Settings, stop: &Stop) -> Summary {
             app_pause,
             reports: reports.clone(),
             stop: stop.clone(),
+            memory,
+            backoff_unit: settings.backoff_unit,
         };
         let mut tally = Tally::new(&name);
         let spawned = std::thread::Builder::new()
             .name(format!("sheep {name}"))
-            .spawn(move || sheep.run(Place::default()));
+            .spawn(move || sheep.run(start));
         match spawned {
             Ok(handle) => handles.push(handle),
             Err(error) => {
@@ -165,5 +189,38 @@ pub fn run(bots: Vec<Bot>, settings: &Settings, stop: &Stop) -> Summary {
             .iter()
             .filter_map(|name| tallies.remove(name))
             .collect(),
+    }
+}
+
+/// Where `bot` starts: where it left off, or at line 1 when its poem changed or its state was
+/// unreadable, which is said loudly.
+fn resume(dir: &StateDir, bot: &Bot, fingerprint: &str) -> Place {
+    match dir.load(&bot.name, fingerprint) {
+        Loaded::Fresh => Place::default(),
+        Loaded::Resumed(saved) if saved.next_line < bot.poem.len() => Place {
+            line: saved.next_line,
+            cycle: saved.cycle,
+        },
+        // Cannot happen with a matching fingerprint; a hand-edited file lands here.
+        Loaded::Resumed(saved) => Place {
+            line: 0,
+            cycle: saved.cycle + 1,
+        },
+        Loaded::PoemChanged { .. } => {
+            log::warn!(
+                "{}: poem {} changed since the last run: starting again at line 1",
+                bot.name,
+                bot.poem_file.display()
+            );
+            Place::default()
+        }
+        Loaded::Corrupt { moved_to, reason } => {
+            log::error!(
+                "{}: saved place unreadable ({reason}); moved to {}; starting at line 1",
+                bot.name,
+                moved_to.display()
+            );
+            Place::default()
+        }
     }
 }

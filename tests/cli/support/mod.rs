@@ -1,8 +1,8 @@
 //! The tests' environment: a temporary flock folder, the real `botflock` binary run in it, and
 //! helpers to watch its log, signal it and read what it printed.
 
-pub mod fake_x;
 pub mod oauth;
+pub mod x;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -54,14 +54,6 @@ impl Env {
             &format!("keys/{name}.json"),
             key_json(name, &format!("../poems/{name}.txt")),
         )
-    }
-
-    /// Registers every bot written by `bot` with the fake.
-    pub fn register_all(&self, fake: &fake_x::FakeX, names: &[&str]) {
-        for name in names {
-            let [_, consumer_secret, token, token_secret] = credentials(name);
-            fake.register(name, &token, &consumer_secret, &token_secret);
-        }
     }
 
     pub fn start(&self, args: &[&str]) -> Running {
