@@ -148,7 +148,8 @@ fn sandbox_report(posts: &[sandbox::timeline::Post]) -> String {
     let mut out = format!("\nposted to the sandbox ({} posts):\n", posts.len());
     for author in authors {
         let theirs: Vec<_> = posts.iter().filter(|post| post.author == author).collect();
-        out.push_str(&format!("{author} ({} posts)\n", theirs.len()));
+        let plural = if theirs.len() == 1 { "" } else { "s" };
+        out.push_str(&format!("{author} ({} post{plural})\n", theirs.len()));
         for post in theirs {
             out.push_str(&format!("  {}  {}\n", post.id, post.text));
         }

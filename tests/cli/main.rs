@@ -1,4 +1,6 @@
 //! botflock's integration tests: each runs the real binary against loopback servers.
 
+mod resilience;
 mod run;
+mod sandbox;
 mod support;

@@ -2,6 +2,7 @@
 //! helpers to watch its log, signal it and read what it printed.
 
 pub mod oauth;
+pub mod signed;
 pub mod x;
 
 use std::io::{BufRead, BufReader, Read};
@@ -98,7 +99,13 @@ impl Env {
 }
 
 pub fn key_json(name: &str, poem_file: &str) -> String {
-    let [consumer_key, consumer_secret, token, token_secret] = credentials(name);
+    key_json_of_app(name, name, poem_file)
+}
+
+/// A key file for `name` posting through `app`'s consumer key (the app of the bot named `app`).
+pub fn key_json_of_app(name: &str, app: &str, poem_file: &str) -> String {
+    let [consumer_key, consumer_secret, _, _] = credentials(app);
+    let [_, _, token, token_secret] = credentials(name);
     serde_json::json!({
         "screen_name": name,
         "user_id": "12345",

@@ -49,6 +49,15 @@ pub fn account(name: &str, token_secret: &str) -> Account {
     }
 }
 
+/// `name`'s account, posting through the app of the bot named `app`.
+pub fn account_of_app(name: &str, app: &str) -> Account {
+    let mut account = account(name, &credentials(name)[3]);
+    let [consumer_key, consumer_secret, _, _] = credentials(app);
+    account.credentials.consumer_key = Secret::new(consumer_key);
+    account.credentials.consumer_secret = Secret::new(consumer_secret);
+    account
+}
+
 impl TestX {
     /// A sandbox that knows the standard test credentials of `names`.
     pub fn for_bots(names: &[&str], config: Config) -> TestX {
