@@ -126,6 +126,9 @@ pub struct Problem {
     pub title: Option<String>,
     pub detail: Option<String>,
     pub kind: Option<String>,
+    /// The `message` (or `detail`) of each entry of `errors`: where X says what exactly was
+    /// wrong ("Your Tweet text is too long.") when `detail` is generic.
+    pub errors: Vec<String>,
 }
 
 impl Problem {
@@ -134,15 +137,22 @@ impl Problem {
             return Problem::default();
         };
         let text = |value: &serde_json::Value| value.as_str().map(str::to_string);
-        let first_error = json.get("errors").and_then(|errors| errors.get(0));
+        let errors = json
+            .get("errors")
+            .and_then(|errors| errors.as_array())
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|error| error.get("message").or_else(|| error.get("detail")))
+                    .filter_map(text)
+                    .collect()
+            })
+            .unwrap_or_default();
         Problem {
             title: json.get("title").and_then(text),
-            detail: json
-                .get("detail")
-                .and_then(text)
-                .or_else(|| first_error.and_then(|e| e.get("message")).and_then(text))
-                .or_else(|| first_error.and_then(|e| e.get("detail")).and_then(text)),
+            detail: json.get("detail").and_then(text),
             kind: json.get("type").and_then(text),
+            errors,
         }
     }
 
@@ -153,15 +163,29 @@ impl Problem {
             .as_deref()
             .is_some_and(|kind| kind.ends_with(suffix))
     }
+
+    /// Whether X's words (detail or errors) contain `phrase`, ignoring case.
+    pub fn mentions(&self, phrase: &str) -> bool {
+        let phrase = phrase.to_ascii_lowercase();
+        self.detail
+            .iter()
+            .chain(&self.errors)
+            .any(|said| said.to_ascii_lowercase().contains(&phrase))
+    }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.title, &self.detail) {
-            (Some(title), Some(detail)) if title != detail => write!(f, "{title}: {detail}"),
-            (_, Some(detail)) => f.write_str(detail),
-            (Some(title), None) => f.write_str(title),
-            (None, None) => f.write_str("no details given"),
+        let mut said: Vec<&str> = Vec::new();
+        for part in self.title.iter().chain(&self.detail).chain(&self.errors) {
+            if !said.contains(&part.as_str()) {
+                said.push(part);
+            }
+        }
+        match said.as_slice() {
+            [] => f.write_str("no details given"),
+            [only] => f.write_str(only),
+            [first, rest @ ..] => write!(f, "{first}: {}", rest.join(" ")),
         }
     }
 }
@@ -331,6 +355,14 @@ mod tests {
         );
         let old = Problem::from_body(r#"{"errors":[{"code":88,"message":"Rate limit exceeded"}]}"#);
         assert_eq!(old.to_string(), "Rate limit exceeded");
+        let too_long = Problem::from_body(
+            r#"{"errors":[{"message":"Your Tweet text is too long."}],"title":"Invalid Request","detail":"One or more parameters to your request was invalid.","type":"https://api.twitter.com/2/problems/invalid-request"}"#,
+        );
+        assert_eq!(
+            too_long.to_string(),
+            "Invalid Request: One or more parameters to your request was invalid. Your Tweet text is too long."
+        );
+        assert!(too_long.mentions("too long"));
         let credits = Problem::from_body(
             r#"{"title":"CreditsDepleted","type":"https://api.x.com/2/problems/credits"}"#,
         );

@@ -135,7 +135,7 @@ pub fn decide(
         403 if problem.is_type("/2/problems/usage-capped") => {
             (Action::PauseApp { until: None }, tries)
         }
-        403 if is_duplicate(problem.detail.as_deref()) => (
+        403 if problem.mentions("duplicate content") => (
             Action::Advance {
                 already_there: true,
                 not_before: None,
@@ -146,10 +146,6 @@ pub fn decide(
         408 | 500..=599 => retry(Trouble::Server),
         _ => (Action::Skip, Tries::default()),
     }
-}
-
-fn is_duplicate(detail: Option<&str>) -> bool {
-    detail.is_some_and(|detail| detail.to_ascii_lowercase().contains("duplicate content"))
 }
 
 /// The latest future reset among the quotas that show nothing remaining.
@@ -177,6 +173,7 @@ mod tests {
                 title: None,
                 detail: Some(detail.to_string()),
                 kind: None,
+                errors: Vec::new(),
             },
             limits: Box::new(limits),
         })

@@ -376,6 +376,7 @@ mod tests {
                 title: None,
                 detail: Some(detail.into()),
                 kind: None,
+                errors: Vec::new(),
             },
             limits: Box::default(),
         }

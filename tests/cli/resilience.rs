@@ -378,3 +378,34 @@ fn killed_at_random_moments_and_restarted_the_flock_posts_every_line_exactly_onc
     }
     assert!(x.refusals().is_empty(), "{:?}", x.refusals());
 }
+
+#[test]
+fn a_line_x_will_never_take_is_skipped_loudly_and_the_poem_goes_on() {
+    let x = TestX::for_bots(&["ann"], Config::default());
+    let env = Env::new();
+    let too_long = "word ".repeat(70);
+    env.bot("ann", &["before", too_long.trim(), "after"]);
+    let flock = start(&env, &fast(&x));
+    flock.wait_for("the line after", |_| x.posts_by("ann").len() == 2);
+    flock.signal("INT");
+    let finished = flock.finish();
+    let posted: Vec<String> = x.posts_by("ann").into_iter().map(|p| p.text).collect();
+    assert_eq!(posted, ["before", "after"]);
+    assert!(
+        finished
+            .log
+            .contains("ERROR ann: line 2/3 cannot be posted and is skipped: http status 400"),
+        "{}",
+        finished.log
+    );
+    assert!(
+        finished.log.contains("Your Tweet text is too long."),
+        "X's reason is shown: {}",
+        finished.log
+    );
+    assert_eq!(
+        x.attempts_by("ann").len(),
+        3,
+        "a line that can never post is not retried"
+    );
+}

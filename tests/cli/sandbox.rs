@@ -317,37 +317,22 @@ fn me_and_delete_answer_like_x() {
         .unwrap()
         .to_string();
     let path = format!("/2/tweets/{id}");
-    let not_hers = send(
-        &x.api_base(),
-        "DELETE",
-        &path,
-        &Signing::as_bot("ben"),
-        None,
-        "",
-    )
-    .unwrap();
-    assert_eq!(not_hers.status, 403);
-    let deleted = send(
-        &x.api_base(),
-        "DELETE",
-        &path,
-        &Signing::as_bot("ann"),
-        None,
-        "",
-    )
-    .unwrap();
+    let delete_as = |name: &str| {
+        send(
+            &x.api_base(),
+            "DELETE",
+            &path,
+            &Signing::as_bot(name),
+            None,
+            "",
+        )
+        .unwrap()
+    };
+    assert_eq!(delete_as("ben").status, 403, "not hers to delete");
+    let deleted = delete_as("ann");
     assert_eq!(deleted.status, 200);
     assert_eq!(deleted.body["data"]["deleted"], true);
-    let gone = send(
-        &x.api_base(),
-        "DELETE",
-        &path,
-        &Signing::as_bot("ann"),
-        None,
-        "",
-    )
-    .unwrap();
-    assert_eq!(gone.status, 404);
+    assert_eq!(delete_as("ann").status, 404, "already gone");
     assert!(x.sandbox.posts().is_empty());
     assert_eq!(
         post(&x.api_base(), "ann", "to be deleted").status,
