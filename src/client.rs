@@ -231,7 +231,26 @@ impl std::error::Error for PostError {}
 /// The HTTP client for the whole flock.
 pub struct Client {
     agent: ureq::Agent,
+    base: ApiBase,
     tweets_url: String,
+}
+
+/// A token and its secret from X's OAuth endpoints, with whatever else X sent beside them
+/// (`user_id`, `screen_name`).
+#[derive(Debug, Clone)]
+pub struct Granted {
+    pub token: crate::secret::Secret,
+    pub secret: crate::secret::Secret,
+    pub extra: Vec<(String, String)>,
+}
+
+impl Granted {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.extra
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
 }
 
 /// Answers larger than this are not X's and are cut short.
@@ -248,7 +267,85 @@ impl Client {
             .build();
         Client {
             agent: ureq::Agent::new_with_config(config),
+            base: base.clone(),
             tweets_url: base.url("/2/tweets"),
+        }
+    }
+
+    /// The page where a person signs in as the bot and is shown a PIN.
+    pub fn authorize_url(&self, request_token: &str) -> String {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("oauth_token", request_token)
+            .finish();
+        format!("{}?{query}", self.base.url("/oauth/authorize"))
+    }
+
+    /// Step 1 of X's PIN sign-in: a request token, signed with the app's keys only.
+    pub fn request_token(
+        &self,
+        consumer_key: &str,
+        consumer_secret: &str,
+    ) -> Result<Granted, PostError> {
+        let url = self.base.url("/oauth/request_token");
+        let consumer = oauth1::Token::new(consumer_key, consumer_secret);
+        let params = [("oauth_callback", "oob".into())].into_iter().collect();
+        let authorization = oauth1::authorize("POST", &url, &consumer, None, Some(params));
+        self.grant(&url, &authorization)
+    }
+
+    /// Step 3: the bot's access token, for the request token and the PIN the person was shown.
+    pub fn access_token(
+        &self,
+        consumer_key: &str,
+        consumer_secret: &str,
+        request: &Granted,
+        pin: &str,
+    ) -> Result<Granted, PostError> {
+        let url = self.base.url("/oauth/access_token");
+        let consumer = oauth1::Token::new(consumer_key, consumer_secret);
+        let token = oauth1::Token::new(request.token.expose(), request.secret.expose());
+        let params = [("oauth_verifier", pin.into())].into_iter().collect();
+        let authorization = oauth1::authorize("POST", &url, &consumer, Some(&token), Some(params));
+        self.grant(&url, &authorization)
+    }
+
+    /// POSTs to an OAuth endpoint and reads its form-encoded answer.
+    fn grant(&self, url: &str, authorization: &str) -> Result<Granted, PostError> {
+        let mut response = self
+            .agent
+            .post(url)
+            .header("Authorization", authorization)
+            .send_empty()
+            .map_err(network_error)?;
+        let status = response.status().as_u16();
+        let limits = RateLimits::from_headers(response.headers());
+        let answer = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .read_to_string()
+            .map_err(network_error)?;
+        if !(200..300).contains(&status) {
+            return Err(PostError::Status {
+                status,
+                problem: Problem::from_body(&answer),
+                limits: Box::new(limits),
+            });
+        }
+        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(answer.as_bytes())
+            .map(|(key, value)| (key.into_owned(), value.into_owned()))
+            .collect();
+        let mut take = |name: &str| {
+            let at = pairs.iter().position(|(key, _)| key == name)?;
+            Some(pairs.remove(at).1)
+        };
+        match (take("oauth_token"), take("oauth_token_secret")) {
+            (Some(token), Some(secret)) => Ok(Granted {
+                token: crate::secret::Secret::new(token),
+                secret: crate::secret::Secret::new(secret),
+                extra: pairs,
+            }),
+            _ => Err(PostError::Unconfirmed { status }),
         }
     }
 

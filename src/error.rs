@@ -14,6 +14,8 @@ pub enum Error {
     Signals(String),
     Sandbox(std::io::Error),
     State(crate::state::StateError),
+    Key(crate::keys::KeyError),
+    Enroll(crate::enroll::EnrollError),
 }
 
 impl fmt::Display for Error {
@@ -30,6 +32,8 @@ impl fmt::Display for Error {
             Error::Signals(error) => write!(f, "cannot listen for Ctrl-C: {error}"),
             Error::Sandbox(error) => write!(f, "cannot start the sandbox: {error}"),
             Error::State(error) => write!(f, "{error}"),
+            Error::Key(error) => write!(f, "{error}"),
+            Error::Enroll(error) => write!(f, "{error}"),
         }
     }
 }

@@ -13,12 +13,27 @@ pub struct Report {
     pub event: Event,
 }
 
-/// A line of the poem, as reports name it.
+/// A line of the poem, as reports name it; a long line posted as a thread has parts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineNo {
     /// 0-based.
     pub index: usize,
     pub of: usize,
+    /// 0-based, of `parts`.
+    pub part: usize,
+    pub parts: usize,
+}
+
+impl LineNo {
+    /// A line posted as one post.
+    pub fn whole(index: usize, of: usize) -> LineNo {
+        LineNo {
+            index,
+            of,
+            part: 0,
+            parts: 1,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +96,7 @@ pub enum WaitWhy {
     NextLine,
     NextPoem { cycle: u64 },
     RateLimit,
+    ActiveHours,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +121,7 @@ impl StopWhy {
 impl fmt::Display for StopWhy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StopWhy::Requested => f.write_str("stopped as asked"),
+            StopWhy::Requested => f.write_str("as asked"),
             StopWhy::CredentialsRejected { key_file, error } => write!(
                 f,
                 "X rejected the credentials ({error}): fix the tokens in {}",
@@ -143,7 +159,11 @@ impl Report {
 
 impl fmt::Display for LineNo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}/{}", self.index + 1, self.of)
+        write!(f, "line {}/{}", self.index + 1, self.of)?;
+        if self.parts > 1 {
+            write!(f, " (thread part {}/{})", self.part + 1, self.parts)?;
+        }
+        Ok(())
     }
 }
 
@@ -191,6 +211,13 @@ impl fmt::Display for Report {
                 WaitWhy::RateLimit => {
                     write!(f, "a rate limit is spent; next post at {}", clock(*until))
                 }
+                WaitWhy::ActiveHours => {
+                    write!(
+                        f,
+                        "outside its active hours; next post at {}",
+                        clock(*until)
+                    )
+                }
             },
             Event::AppPaused { until, error } => {
                 write!(
@@ -214,7 +241,7 @@ impl fmt::Display for Report {
                 "crashed ({message}); starting again at {}",
                 clock(*restart_at)
             ),
-            Event::Stopped { why } => write!(f, "{why}"),
+            Event::Stopped { why } => write!(f, "stopped: {why}"),
         }
     }
 }
@@ -257,7 +284,7 @@ mod tests {
 
     #[test]
     fn every_line_names_its_bot_and_line() {
-        let line = LineNo { index: 1, of: 7 };
+        let line = LineNo::whole(1, 7);
         let posted = report(Event::Posted {
             line,
             id: "1445880548472328192".into(),
@@ -280,10 +307,21 @@ mod tests {
     }
 
     #[test]
+    fn thread_parts_are_named() {
+        let line = LineNo {
+            index: 2,
+            of: 5,
+            part: 1,
+            parts: 3,
+        };
+        assert_eq!(line.to_string(), "line 3/5 (thread part 2/3)");
+    }
+
+    #[test]
     fn long_lines_are_cut_in_the_log() {
         let text = "word ".repeat(100);
         let shown = report(Event::DryRun {
-            line: LineNo { index: 0, of: 1 },
+            line: LineNo::whole(0, 1),
             text,
         })
         .to_string();

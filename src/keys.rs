@@ -2,7 +2,9 @@
 //! Loading is all-or-nothing per bot and never per flock: a bad file becomes a `KeyError` for
 //! that bot while every other bot loads.
 
+use crate::active_hours::ActiveHours;
 use crate::duration;
+use crate::order::Order;
 use crate::poem::{Poem, PoemError};
 use crate::secret::Secret;
 use serde::{Deserialize, Deserializer};
@@ -20,6 +22,40 @@ pub struct Credentials {
     pub token_secret: Secret,
 }
 
+/// What a bot does with a line over X's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LongLines {
+    /// Post it as a thread: parts split at word boundaries, each a reply to the one before.
+    #[default]
+    Thread,
+    /// Do not post it; say so.
+    Skip,
+}
+
+/// What a bot does when X says a line is already on the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OnDuplicate {
+    /// Count it as posted and go on.
+    #[default]
+    Skip,
+    /// Post it again with the date and time appended, so a poem can recite again.
+    Stamp,
+}
+
+/// The per-bot schedule settings a key file may set; unset ones take the command line's.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Overrides {
+    pub line_interval: Option<Duration>,
+    pub poem_interval: Option<Duration>,
+    pub long_lines: Option<LongLines>,
+    pub order: Option<Order>,
+    pub jitter: Option<f64>,
+    pub active_hours: Option<ActiveHours>,
+    pub on_duplicate: Option<OnDuplicate>,
+}
+
 /// One bot, ready to run.
 #[derive(Debug, Clone)]
 pub struct Bot {
@@ -28,8 +64,9 @@ pub struct Bot {
     pub credentials: Credentials,
     pub poem_file: PathBuf,
     pub poem: Poem,
-    pub line_interval: Option<Duration>,
-    pub poem_interval: Option<Duration>,
+    pub overrides: Overrides,
+    /// The key file can be read by group or others (it holds secrets).
+    pub loose_permissions: bool,
 }
 
 /// The key file as written. Unknown fields (the original flock's `user_id`, say) are ignored.
@@ -46,6 +83,16 @@ struct KeyFile {
     line_interval: Option<Duration>,
     #[serde(default, deserialize_with = "interval")]
     poem_interval: Option<Duration>,
+    #[serde(default)]
+    long_lines: Option<LongLines>,
+    #[serde(default)]
+    order: Option<Order>,
+    #[serde(default, deserialize_with = "fraction")]
+    jitter: Option<f64>,
+    #[serde(default, deserialize_with = "hours")]
+    active_hours: Option<ActiveHours>,
+    #[serde(default)]
+    on_duplicate: Option<OnDuplicate>,
 }
 
 /// The account a key file signs for, without its poem: what the sandbox registers.
@@ -296,7 +343,8 @@ pub fn load_accounts(dir: &Path) -> Result<(Vec<Account>, Vec<KeyError>), Folder
     Ok((accounts, problems))
 }
 
-fn read_account(path: &Path) -> Result<Account, KeyError> {
+/// The account of one key file, without loading its poem.
+pub fn read_account(path: &Path) -> Result<Account, KeyError> {
     let text = std::fs::read_to_string(path).map_err(|source| KeyError::Unreadable {
         path: path.to_path_buf(),
         source,
@@ -360,9 +408,29 @@ pub fn load_key_file(path: &Path, cwd: &Path) -> Result<Bot, KeyError> {
         },
         poem_file,
         poem,
-        line_interval: key.line_interval,
-        poem_interval: key.poem_interval,
+        overrides: Overrides {
+            line_interval: key.line_interval,
+            poem_interval: key.poem_interval,
+            long_lines: key.long_lines,
+            order: key.order,
+            jitter: key.jitter,
+            active_hours: key.active_hours,
+            on_duplicate: key.on_duplicate,
+        },
+        loose_permissions: loose_permissions(path),
     })
+}
+
+/// Whether group or others can read the file, as ssh asks of a private key.
+#[cfg(unix)]
+pub fn loose_permissions(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|meta| meta.permissions().mode() & 0o077 != 0)
+}
+
+#[cfg(not(unix))]
+pub fn loose_permissions(_path: &Path) -> bool {
+    false
 }
 
 /// The original flock wrote poem paths relative to where it was run; newer flocks write them
@@ -405,6 +473,25 @@ fn json_error(path: &Path, error: &serde_json::Error) -> KeyError {
         column: error.column(),
         message,
     }
+}
+
+/// A jitter: a fraction from 0 to 1.
+fn fraction<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    let value = Option::<f64>::deserialize(deserializer)?;
+    match value {
+        Some(fraction) if !(0.0..=1.0).contains(&fraction) => Err(serde::de::Error::custom(
+            format!("jitter {fraction} is not a fraction: write a number from 0 to 1, such as 0.1"),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Active hours such as "08:00-22:00".
+fn hours<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<ActiveHours>, D::Error> {
+    let value = Option::<String>::deserialize(deserializer)?;
+    value
+        .map(|text| ActiveHours::parse(&text).map_err(serde::de::Error::custom))
+        .transpose()
 }
 
 /// A per-bot interval: a number of seconds, or a string such as "90s" or "1.5h".
@@ -469,7 +556,7 @@ mod tests {
         assert_eq!(bot.name, "alice");
         assert_eq!(bot.poem.lines(), ["one", "two"]);
         assert_eq!(bot.credentials.token_secret.expose(), "ts");
-        assert_eq!(bot.line_interval, None);
+        assert_eq!(bot.overrides, Overrides::default());
     }
 
     #[test]
@@ -485,8 +572,8 @@ mod tests {
         let path = write(dir.path(), "alice.json", &text);
         let bot = load_key_file(&path, Path::new("/")).unwrap();
         assert_eq!(bot.poem_file, dir.path().join("p.txt"));
-        assert_eq!(bot.line_interval, Some(Duration::from_secs(90)));
-        assert_eq!(bot.poem_interval, Some(Duration::from_secs(7)));
+        assert_eq!(bot.overrides.line_interval, Some(Duration::from_secs(90)));
+        assert_eq!(bot.overrides.poem_interval, Some(Duration::from_secs(7)));
     }
 
     #[test]
@@ -533,6 +620,38 @@ mod tests {
         let message = load_key_file(&path, dir.path()).unwrap_err().to_string();
         assert!(message.contains("missing field `oauth_token`"), "{message}");
         assert!(message.contains("alice.json"), "{message}");
+    }
+
+    #[test]
+    fn schedule_settings_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "alice.txt", "one\n");
+        let settings = r#""long_lines": "skip", "order": "shuffle", "jitter": 0.25,
+            "active_hours": "08:00-22:00", "on_duplicate": "stamp""#;
+        let path = write(
+            dir.path(),
+            "alice.json",
+            &KEY.replace("\"user_id\": 12345", settings),
+        );
+        let overrides = load_key_file(&path, dir.path()).unwrap().overrides;
+        assert_eq!(overrides.long_lines, Some(LongLines::Skip));
+        assert_eq!(overrides.order, Some(Order::Shuffle));
+        assert_eq!(overrides.jitter, Some(0.25));
+        assert_eq!(overrides.active_hours.unwrap().to_string(), "08:00-22:00");
+        assert_eq!(overrides.on_duplicate, Some(OnDuplicate::Stamp));
+        for (bad, says) in [
+            (r#""jitter": 3"#, "not a fraction"),
+            (r#""active_hours": "late""#, "08:00-22:00"),
+            (r#""order": "random""#, "unknown variant `random`"),
+        ] {
+            let path = write(
+                dir.path(),
+                "bad.json",
+                &KEY.replace("\"user_id\": 12345", bad),
+            );
+            let message = load_key_file(&path, dir.path()).unwrap_err().to_string();
+            assert!(message.contains(says), "{bad}: {message}");
+        }
     }
 
     #[test]

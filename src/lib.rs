@@ -1,15 +1,21 @@
 //! botflock: runs a flock of poetry bots on X. See ARCHITECTURE.md for the map.
 #![forbid(unsafe_code)]
 
+pub mod active_hours;
 pub mod app_pause;
+pub mod check;
 pub mod cli;
 pub mod client;
 pub mod duration;
+pub mod enroll;
 pub mod error;
 pub mod event;
+pub mod forecast;
 pub mod keys;
 pub mod length;
 pub mod logging;
+pub mod notice;
+pub mod order;
 pub mod poem;
 pub mod policy;
 pub mod sandbox;
@@ -19,7 +25,10 @@ pub mod sheep;
 pub mod shepherd;
 pub mod signals;
 pub mod state;
+pub mod status;
 pub mod stop;
+pub mod thread;
+pub mod watch;
 
 use cli::{Cli, Command, RunArgs, SandboxArgs};
 use error::Error;
@@ -43,6 +52,24 @@ pub fn run(cli: Cli) -> Result<bool, Error> {
     match cli.command {
         Command::Run(args) => run_flock(args),
         Command::Sandbox(args) => run_sandbox(args),
+        Command::Check(args) => {
+            let defaults = sheep::Plan {
+                intervals: schedule::Intervals {
+                    line: args.line_interval,
+                    poem: args.poem_interval,
+                },
+                order: order::Order::Sequence,
+                jitter: 0.0,
+                active_hours: None,
+                on_duplicate: keys::OnDuplicate::Skip,
+                long_lines: keys::LongLines::Thread,
+            };
+            check::run(args, defaults)
+        }
+        Command::Post(args) => notice::run(args),
+        Command::Keys {
+            command: cli::KeysCommand::New(args),
+        } => enroll::run(args),
     }
 }
 
@@ -52,6 +79,7 @@ fn run_flock(args: RunArgs) -> Result<bool, Error> {
     for problem in &flock.problems {
         log::error!("skipping this bot: {problem}");
     }
+    let problems: Vec<String> = flock.problems.iter().map(ToString::to_string).collect();
     if flock.bots.is_empty() {
         return Err(Error::NoBotCanRun {
             dir: args.keys_dir,
@@ -75,14 +103,25 @@ fn run_flock(args: RunArgs) -> Result<bool, Error> {
     };
     let state = open_state(&args)?;
     let settings = shepherd::Settings {
-        intervals: schedule::Intervals {
-            line: args.line_interval,
-            poem: args.poem_interval,
+        defaults: sheep::Plan {
+            intervals: schedule::Intervals {
+                line: args.line_interval,
+                poem: args.poem_interval,
+            },
+            order: args.order,
+            jitter: args.jitter,
+            active_hours: args.active_hours,
+            on_duplicate: args.on_duplicate,
+            long_lines: args.long_lines,
         },
         poster,
         state: state.map(Arc::new),
         save_state: !args.dry_run,
         backoff_unit: args.backoff_unit,
+        keys_dir: args.keys_dir.clone(),
+        cwd: cwd.clone(),
+        rescan: (!args.rescan.is_zero()).then_some(args.rescan),
+        status_every: (!args.status_every.is_zero()).then_some(args.status_every),
     };
     let (switch, stop) = stop::channel();
     signals::install(switch).map_err(|error| Error::Signals(error.to_string()))?;
@@ -96,16 +135,16 @@ fn run_flock(args: RunArgs) -> Result<bool, Error> {
             ""
         }
     );
-    let summary = shepherd::run(flock.bots, &settings, &stop);
+    let summary = shepherd::run(flock, &settings, &stop);
     print!("{summary}");
-    for problem in &flock.problems {
+    for problem in &problems {
         println!("not started: {problem}");
     }
     if let Some(sandbox) = sandbox {
         print!("{}", sandbox_report(&sandbox.posts()));
         sandbox.stop();
     }
-    Ok(!summary.any_bot_failed() && flock.problems.is_empty())
+    Ok(!summary.any_bot_failed() && problems.is_empty())
 }
 
 /// The folder where bots keep their place. `--sandbox` keeps none unless `--state-dir` is given:

@@ -62,6 +62,12 @@ pub fn next_slot(due: Instant, interval: Duration, now: Instant) -> Instant {
     next + interval.saturating_mul(missed)
 }
 
+/// `wait` varied by up to `fraction` of itself either way; `roll` is uniform in [0, 1).
+pub fn jitter(wait: Duration, fraction: f64, roll: f64) -> Duration {
+    let fraction = fraction.clamp(0.0, 1.0);
+    wait.mul_f64(1.0 + fraction * (2.0 * roll - 1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +118,15 @@ mod tests {
         );
         let exactly_on_a_slot = start + Duration::from_secs(120);
         assert_eq!(next_slot(start, LINE, exactly_on_a_slot), exactly_on_a_slot);
+    }
+
+    #[test]
+    fn jitter_stays_within_its_fraction() {
+        let wait = Duration::from_secs(100);
+        assert_eq!(jitter(wait, 0.2, 0.0), Duration::from_secs(80));
+        assert_eq!(jitter(wait, 0.2, 0.5), wait);
+        assert!(jitter(wait, 0.2, 0.999_999) <= Duration::from_secs(120));
+        assert_eq!(jitter(wait, 0.0, 0.9), wait);
     }
 
     #[test]

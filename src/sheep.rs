@@ -1,17 +1,22 @@
-//! A Sheep: one bot's thread. It recites its poem line by line on its schedule, carries out what
-//! `policy` decides after each post, and reports every event to the Shepherd. It shares only the
-//! HTTP client, its app's pause, the stop signal and the report channel.
+//! A Sheep: one bot's thread. It recites its poem line by line on its schedule (each line one
+//! post, or a thread when it is long), carries out what `policy` decides after each post, saves
+//! its place, and reports every event to the Shepherd. It shares only the HTTP client, its app's
+//! pause, its stop signal and the report channel.
 
+use crate::active_hours::ActiveHours;
 use crate::app_pause::{AppPause, Until};
 use crate::client::{Client, PostError, Posted};
 use crate::event::{Event, LineNo, Report, StopWhy, WaitWhy};
-use crate::keys::Credentials;
+use crate::keys::{Credentials, LongLines, OnDuplicate};
+use crate::order::{self, Order};
 use crate::poem::Poem;
 use crate::policy::{self, Action, Tries, Trouble};
 use crate::schedule::{self, Intervals, Place};
 use crate::state::{BotState, StateDir};
 use crate::stop::{Stop, Waited};
+use crate::thread;
 use crossbeam_channel::Sender;
+use rand::RngExt;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -55,11 +60,32 @@ pub struct Memory {
     pub save: bool,
 }
 
+/// A bot's schedule, its key file's settings over the command line's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plan {
+    pub intervals: Intervals,
+    pub order: Order,
+    /// Each wait varies by up to this fraction either way.
+    pub jitter: f64,
+    pub active_hours: Option<ActiveHours>,
+    pub on_duplicate: OnDuplicate,
+    pub long_lines: LongLines,
+}
+
+/// Where a Sheep is: its place in the poem, and within a line posted as a thread, the next part
+/// and the id it replies to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Position {
+    pub place: Place,
+    pub part: usize,
+    pub reply_to: Option<String>,
+}
+
 pub struct Sheep {
     pub name: Arc<str>,
     pub key_file: PathBuf,
     pub poem: Poem,
-    pub intervals: Intervals,
+    pub plan: Plan,
     pub credentials: Credentials,
     pub poster: Poster,
     pub app_pause: Arc<AppPause>,
@@ -71,13 +97,14 @@ pub struct Sheep {
 }
 
 impl Sheep {
-    /// Recites from `start` until stopped. A panic is reported and the recital starts again
-    /// at the same place after a backoff, so one bad bot never takes the flock down.
-    pub fn run(self, start: Place) {
-        let mut place = start;
+    /// Recites from `start` until stopped; returns where it stopped. A panic is reported and
+    /// the recital starts again at the same place after a backoff, so one bad bot never takes
+    /// the flock down.
+    pub fn run(self, start: Position) -> Position {
+        let mut position = start;
         let mut crashes = 0;
         loop {
-            let recital = panic::catch_unwind(AssertUnwindSafe(|| self.recite(&mut place)));
+            let recital = panic::catch_unwind(AssertUnwindSafe(|| self.recite(&mut position)));
             let why = match recital {
                 Ok(why) => why,
                 Err(payload) => {
@@ -95,23 +122,36 @@ impl Sheep {
                 }
             };
             self.report(Event::Stopped { why });
-            return;
+            return position;
         }
     }
 
-    fn recite(&self, place: &mut Place) -> StopWhy {
+    fn recite(&self, position: &mut Position) -> StopWhy {
         let len = self.poem.len();
+        let room = thread::room(self.plan.on_duplicate == OnDuplicate::Stamp);
+        let posts: Vec<Vec<String>> = self
+            .poem
+            .lines()
+            .iter()
+            .map(|line| thread::posts_for(line, self.plan.long_lines, room))
+            .collect();
+        let fingerprint = self
+            .memory
+            .as_ref()
+            .map(|memory| memory.fingerprint.clone())
+            .unwrap_or_default();
+        let line_at = |place: Place| {
+            order::line_at(self.plan.order, len, place.line, place.cycle, &fingerprint)
+        };
         self.report(Event::Started {
             lines: len,
-            next: LineNo {
-                index: place.line,
-                of: len,
-            },
-            cycle: place.cycle,
+            next: LineNo::whole(line_at(position.place), len),
+            cycle: position.place.cycle,
         });
         let mut slot = Instant::now();
         let mut wake = slot;
         let mut tries = Tries::default();
+        let mut stamped = false;
         let mut last_post: Option<(String, SystemTime)> = None;
         loop {
             if self.stop.wait_until(wake) == Waited::Stopped {
@@ -130,17 +170,42 @@ impl Sheep {
                 }
                 None => {}
             }
-            let line = LineNo {
-                index: place.line,
-                of: len,
+            if let Some(opens) = self.closed_until() {
+                wake = opens;
+                self.report(Event::Waiting {
+                    until: wall_clock(opens),
+                    why: WaitWhy::ActiveHours,
+                });
+                continue;
+            }
+            let index = line_at(position.place);
+            let parts = &posts[index];
+            let Some(part) = parts.get(position.part) else {
+                self.report(Event::Skipped {
+                    line: LineNo::whole(index, len),
+                    error: format!(
+                        "it is over X's limit of {} weighted characters and long_lines is skip",
+                        crate::length::MAX_WEIGHTED_LENGTH
+                    ),
+                });
+                (slot, wake) = self.next_line(position, slot, None);
+                self.remember(position, last_post.as_ref());
+                continue;
             };
-            let text = &self.poem.lines()[place.line];
-            let (action, error) = match &self.poster {
+            let line = LineNo {
+                index,
+                of: len,
+                part: position.part,
+                parts: parts.len(),
+            };
+            let text = if stamped {
+                thread::stamp(part, &jiff::Zoned::now())
+            } else {
+                part.clone()
+            };
+            let (action, result) = match &self.poster {
                 Poster::DryRun => {
-                    self.report(Event::DryRun {
-                        line,
-                        text: text.clone(),
-                    });
+                    self.report(Event::DryRun { line, text });
                     let posted = Action::Advance {
                         already_there: false,
                         not_before: None,
@@ -148,31 +213,51 @@ impl Sheep {
                     (posted, None)
                 }
                 Poster::Live(client) => {
-                    let result = client.post(&self.credentials, text, None);
+                    let result =
+                        client.post(&self.credentials, &text, position.reply_to.as_deref());
                     let (action, next_tries) =
                         policy::decide(&result, tries, unix_now(), self.backoff_unit);
                     tries = next_tries;
-                    if let Some(event) = outcome_event(line, text, &result, action, tries) {
+                    if let Some(event) = outcome_event(line, &text, &result, action, tries) {
                         self.report(event);
                     }
-                    if let Ok(posted) = &result {
-                        last_post = Some((posted.id.clone(), SystemTime::now()));
-                    }
-                    (action, result.err())
+                    (action, Some(result))
                 }
             };
             match action {
-                Action::Advance { not_before, .. } => {
-                    (slot, wake) = self.next_line(place, slot, not_before.map(instant_at));
-                    self.remember(*place, last_post.as_ref());
+                Action::Advance {
+                    already_there,
+                    not_before,
+                } => {
+                    if already_there && !stamped && self.plan.on_duplicate == OnDuplicate::Stamp {
+                        // Recite it again, stamped so X takes it as new.
+                        stamped = true;
+                        wake = Instant::now();
+                        continue;
+                    }
+                    stamped = false;
+                    if let Some(Ok(posted)) = &result {
+                        last_post = Some((posted.id.clone(), SystemTime::now()));
+                        position.reply_to = Some(posted.id.clone());
+                    }
+                    let held = not_before.map(instant_at);
+                    position.part += 1;
+                    if position.part < parts.len() {
+                        // The rest of the thread follows at once, unless a quota is spent.
+                        wake = held.unwrap_or(Instant::now()).max(Instant::now());
+                    } else {
+                        (slot, wake) = self.next_line(position, slot, held);
+                    }
+                    self.remember(position, last_post.as_ref());
                 }
                 Action::Skip => {
-                    (slot, wake) = self.next_line(place, slot, None);
+                    stamped = false;
+                    (slot, wake) = self.next_line(position, slot, None);
                     // A line that can never post is not tried again after a restart either.
-                    self.remember(*place, last_post.as_ref());
+                    self.remember(position, last_post.as_ref());
                 }
                 Action::Retry { wait } => wake = Instant::now() + wait,
-                Action::StopBot => return self.stop_why(error),
+                Action::StopBot => return self.stop_why(result.and_then(Result::err)),
                 Action::PauseApp { until } => {
                     let until = until.map_or(Until::Restart, |at| Until::Instant(instant_at(at)));
                     if self.app_pause.pause(until, Instant::now()) {
@@ -181,7 +266,10 @@ impl Sheep {
                                 Until::Instant(at) => Some(wall_clock(at)),
                                 Until::Restart => None,
                             },
-                            error: error.map(|e| e.to_string()).unwrap_or_default(),
+                            error: result
+                                .and_then(Result::err)
+                                .map(|e| e.to_string())
+                                .unwrap_or_default(),
                         });
                     }
                 }
@@ -189,20 +277,36 @@ impl Sheep {
         }
     }
 
+    /// When the bot's active hours open, if they are closed now.
+    fn closed_until(&self) -> Option<Instant> {
+        let hours = self.plan.active_hours?;
+        let now = jiff::Zoned::now();
+        let opens = hours.next_open(&now)?;
+        let wait = now.duration_until(&opens).unsigned_abs();
+        Some(Instant::now() + wait)
+    }
+
     /// Moves past the current line; returns the next slot and when to wake for it.
     fn next_line(
         &self,
-        place: &mut Place,
+        position: &mut Position,
         slot: Instant,
         held_until: Option<Instant>,
     ) -> (Instant, Instant) {
         let len = self.poem.len();
-        let wait = place.wait_after(len, self.intervals);
-        let finished = *place;
-        *place = place.advance(len);
+        let wait = position.place.wait_after(len, self.plan.intervals);
+        let wait = schedule::jitter(wait, self.plan.jitter, rand::rng().random());
+        let finished = position.place;
+        *position = Position {
+            place: finished.advance(len),
+            part: 0,
+            reply_to: None,
+        };
         let mut slot = schedule::next_slot(slot, wait, Instant::now());
-        let mut why = if place.cycle > finished.cycle {
-            WaitWhy::NextPoem { cycle: place.cycle }
+        let mut why = if position.place.cycle > finished.cycle {
+            WaitWhy::NextPoem {
+                cycle: position.place.cycle,
+            }
         } else {
             WaitWhy::NextLine
         };
@@ -217,18 +321,20 @@ impl Sheep {
         (slot, slot)
     }
 
-    /// Saves the place, so a restart resumes here. Only after X confirmed the line (or said it
-    /// can never post): a crash before this re-sends the line, which the duplicate rule absorbs.
-    fn remember(&self, place: Place, last_post: Option<&(String, SystemTime)>) {
+    /// Saves the position, so a restart resumes here. Only after X confirmed the post (or said
+    /// it can never post): a crash before this re-sends it, which X's duplicate rule absorbs.
+    fn remember(&self, position: &Position, last_post: Option<&(String, SystemTime)>) {
         let Some(memory) = self.memory.as_ref().filter(|memory| memory.save) else {
             return;
         };
         let state = BotState {
-            next_line: place.line,
-            cycle: place.cycle,
+            next_line: position.place.line,
+            cycle: position.place.cycle,
             last_post_id: last_post.map(|(id, _)| id.clone()),
             last_post_at: last_post.map(|(_, at)| *at),
             poem_fingerprint: memory.fingerprint.clone(),
+            next_part: position.part,
+            reply_to: position.reply_to.clone(),
         };
         if let Err(error) = memory.dir.save(&self.name, &state) {
             self.report(Event::StateNotSaved {
@@ -398,9 +504,16 @@ mod tests {
             name: Arc::from("ann"),
             key_file: PathBuf::from("keys/ann.json"),
             poem: Poem::from_text("a\nb\nc").unwrap(),
-            intervals: Intervals {
-                line: Duration::ZERO,
-                poem: Duration::from_secs(3600),
+            plan: Plan {
+                intervals: Intervals {
+                    line: Duration::ZERO,
+                    poem: Duration::from_secs(3600),
+                },
+                order: Order::Sequence,
+                jitter: 0.0,
+                active_hours: None,
+                on_duplicate: OnDuplicate::Skip,
+                long_lines: LongLines::Thread,
             },
             credentials: credentials(),
             poster: Poster::Live(poster.clone()),
@@ -410,7 +523,7 @@ mod tests {
             memory: None,
             backoff_unit: Duration::from_millis(1),
         };
-        let thread = std::thread::spawn(move || sheep.run(Place::default()));
+        let thread = std::thread::spawn(move || sheep.run(Position::default()));
         let mut seen = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {

@@ -1,210 +1,451 @@
 //! The Shepherd: starts one named thread per bot, logs every report from the single report
-//! channel (so log lines never tear), tallies them, and joins every thread before it returns.
+//! channel (so log lines never tear), keeps each bot's tally, watches the keys folder for bots
+//! added, removed or changed, and joins every thread before it returns.
+//!
+//! Its loop takes one event at a time from a `select!`: a report, the stop, a rescan tick or a
+//! status tick. Each Sheep has its own stop switch, so one bot can be stopped or restarted while
+//! the rest go on; the flock's stop flips them all.
 
 use crate::app_pause::AppPause;
 use crate::event::{Event, Report, StopWhy};
-use crate::keys::Bot;
+use crate::keys::{self, Bot, Flock};
 use crate::schedule::{Intervals, Place};
 use crate::secret::Secret;
-use crate::sheep::{Memory, Poster, Sheep};
+use crate::sheep::{Memory, Plan, Position, Poster, Sheep};
 use crate::state::{self, Loaded, StateDir};
-use crate::stop::Stop;
+use crate::status::{Doing, Summary, Tally, paused_why};
+use crate::stop::{self, Stop, StopSwitch};
+use crate::watch::{self, Change, Signature};
+use crossbeam_channel::{Receiver, Sender, never, select, tick};
 use std::collections::HashMap;
-use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-/// Flock-wide settings; a bot's own key file may override the intervals.
+/// Flock-wide settings; a bot's own key file may override the plan.
 #[derive(Clone)]
 pub struct Settings {
-    pub intervals: Intervals,
+    pub defaults: Plan,
     pub poster: Poster,
     /// Where bots keep their place; `None` keeps nothing.
     pub state: Option<Arc<StateDir>>,
     /// Whether bots save their place (not in a dry run, which posts nothing).
     pub save_state: bool,
     /// Scales the backoff curves; one second except in tests.
-    pub backoff_unit: std::time::Duration,
+    pub backoff_unit: Duration,
+    pub keys_dir: PathBuf,
+    /// Where relative poem paths are looked for after the key file's folder.
+    pub cwd: PathBuf,
+    /// How often to look for key files added, removed or changed; `None` never.
+    pub rescan: Option<Duration>,
+    /// How often to log the status table; `None` only at exit.
+    pub status_every: Option<Duration>,
 }
 
-/// What one bot did while the flock ran.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tally {
-    pub name: String,
-    pub posted: u64,
-    /// Lines X said were already on the account (duplicate content).
-    pub already: u64,
-    pub failed: u64,
-    pub skipped: u64,
-    pub stopped: Option<StopWhy>,
+/// A Sheep's thread thread: running, or asked to stop.
+struct Flockmate {
+    bot: Bot,
+    switch: StopSwitch,
+    handle: Option<JoinHandle<Position>>,
+    /// What follows when it stops.
+    then: Then,
 }
 
-impl Tally {
-    fn new(name: &str) -> Tally {
-        Tally {
-            name: name.to_string(),
-            posted: 0,
-            already: 0,
-            failed: 0,
-            skipped: 0,
-            stopped: None,
-        }
-    }
-
-    fn count(&mut self, event: &Event) {
-        match event {
-            Event::Posted { .. } | Event::DryRun { .. } => self.posted += 1,
-            Event::AlreadyPosted { .. } => self.already += 1,
-            Event::Retrying { .. } | Event::Panicked { .. } => self.failed += 1,
-            Event::Skipped { .. } => {
-                self.failed += 1;
-                self.skipped += 1;
-            }
-            Event::Stopped { why } => self.stopped = Some(why.clone()),
-            Event::Started { .. }
-            | Event::Waiting { .. }
-            | Event::AppPaused { .. }
-            | Event::StateNotSaved { .. } => {}
-        }
-    }
-
-    /// Whether this bot ended in a way a person must look at.
-    pub fn failed_for_good(&self) -> bool {
-        self.stopped.as_ref().is_none_or(StopWhy::is_failure)
-    }
+enum Then {
+    /// Nothing: it stopped on its own or with the flock.
+    Rest,
+    /// Start it again with this bot's new settings, keeping its place.
+    Restart(Box<Bot>),
+    /// Its key file is gone.
+    Remove,
 }
 
-/// Every bot's tally, in the order the bots started.
-#[derive(Debug, Clone, Default)]
-pub struct Summary {
-    pub bots: Vec<Tally>,
+/// A key file the Shepherd knows: its signature, and the bot it runs, if any.
+struct Known {
+    signature: Signature,
+    bot: Option<Arc<str>>,
 }
 
-impl Summary {
-    pub fn any_bot_failed(&self) -> bool {
-        self.bots.iter().any(Tally::failed_for_good)
-    }
+struct Shepherd<'a> {
+    settings: &'a Settings,
+    stop: &'a Stop,
+    reports: Sender<Report>,
+    pauses: HashMap<Secret, Arc<AppPause>>,
+    tallies: Vec<Tally>,
+    tally_index: HashMap<Arc<str>, usize>,
+    flock: HashMap<Arc<str>, Flockmate>,
+    files: HashMap<PathBuf, Known>,
+    stopping: bool,
 }
 
-impl fmt::Display for Summary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let width = self
-            .bots
-            .iter()
-            .map(|tally| tally.name.chars().count())
-            .chain([3])
-            .max()
-            .unwrap_or(3);
-        writeln!(
-            f,
-            "{:<width$}  {:>7}  {:>7}  {:>7}  end",
-            "bot", "posted", "failed", "skipped"
-        )?;
-        for tally in &self.bots {
-            let end = match &tally.stopped {
-                Some(why) => why.to_string(),
-                None => "never reported stopping".to_string(),
-            };
-            writeln!(
-                f,
-                "{:<width$}  {:>7}  {:>7}  {:>7}  {:>7}  {end}",
-                tally.name, tally.posted, tally.already, tally.failed, tally.skipped
-            )?;
-        }
-        Ok(())
-    }
-}
-
-/// Runs `bots` until every Sheep has stopped, on a stop request or on its own; returns the tally.
-pub fn run(bots: Vec<Bot>, settings: &Settings, stop: &Stop) -> Summary {
+/// Runs the flock until stopped (or until every bot stopped and nothing watches for more).
+pub fn run(flock: Flock, settings: &Settings, stop: &Stop) -> Summary {
     let (reports, inbox) = crossbeam_channel::unbounded::<Report>();
-    let mut pauses: HashMap<Secret, Arc<AppPause>> = HashMap::new();
-    let mut tallies: HashMap<Arc<str>, Tally> = HashMap::new();
-    let mut order: Vec<Arc<str>> = Vec::new();
-    let mut handles: Vec<JoinHandle<()>> = Vec::new();
-    for bot in bots {
-        let name: Arc<str> = Arc::from(bot.name.as_str());
-        let app_pause = Arc::clone(
-            pauses
-                .entry(bot.credentials.consumer_key.clone())
-                .or_default(),
+    let mut shepherd = Shepherd {
+        settings,
+        stop,
+        reports,
+        pauses: HashMap::new(),
+        tallies: Vec::new(),
+        tally_index: HashMap::new(),
+        flock: HashMap::new(),
+        files: HashMap::new(),
+        stopping: false,
+    };
+    for problem in &flock.problems {
+        shepherd.files.insert(
+            problem.path().to_path_buf(),
+            Known {
+                signature: watch::signature(problem.path(), None),
+                bot: None,
+            },
         );
+    }
+    for bot in flock.bots {
+        shepherd.start(bot, None);
+    }
+    shepherd.tend(&inbox);
+    Summary {
+        bots: shepherd.tallies,
+    }
+}
+
+impl Shepherd<'_> {
+    fn tend(&mut self, inbox: &Receiver<Report>) {
+        let rescan = self.settings.rescan.map_or_else(never, tick);
+        let status = self.settings.status_every.map_or_else(never, tick);
+        loop {
+            if self.flock.is_empty() && (self.stopping || self.settings.rescan.is_none()) {
+                return;
+            }
+            let stop = if self.stopping {
+                never()
+            } else {
+                self.stop.receiver().clone()
+            };
+            select! {
+                recv(inbox) -> report => {
+                    if let Ok(report) = report {
+                        self.receive(report);
+                    }
+                }
+                recv(stop) -> _ => {
+                    self.stopping = true;
+                    for mate in self.flock.values() {
+                        mate.switch.stop();
+                    }
+                }
+                recv(rescan) -> _ => {
+                    if !self.stopping {
+                        self.rescan();
+                    }
+                }
+                recv(status) -> _ => self.log_status(),
+            }
+        }
+    }
+
+    fn receive(&mut self, report: Report) {
+        log::log!(report.level(), "{report}");
+        if let Some(&index) = self.tally_index.get(&report.bot) {
+            self.tallies[index].count(&report.event);
+        }
+        match &report.event {
+            Event::AppPaused { until, error } => self.mark_app_paused(&report.bot, error, *until),
+            Event::Stopped { .. } => self.stopped(&report.bot),
+            _ => {}
+        }
+    }
+
+    /// Every bot of the paused bot's app shows the pause, not only the one that met it.
+    fn mark_app_paused(
+        &mut self,
+        bot: &Arc<str>,
+        error: &str,
+        until: Option<std::time::SystemTime>,
+    ) {
+        let Some(app) = self
+            .flock
+            .get(bot)
+            .map(|mate| mate.bot.credentials.consumer_key.clone())
+        else {
+            return;
+        };
+        let why = paused_why(error, until);
+        for (name, mate) in &self.flock {
+            if mate.bot.credentials.consumer_key == app
+                && let Some(&index) = self.tally_index.get(name)
+            {
+                self.tallies[index].doing = Doing::Paused { why: why.clone() };
+            }
+        }
+    }
+
+    /// A Sheep reported its stop: join its thread and do what was planned for it.
+    fn stopped(&mut self, name: &Arc<str>) {
+        let Some(mut mate) = self.flock.remove(name) else {
+            return;
+        };
+        let position = mate
+            .handle
+            .take()
+            .and_then(|handle| handle.join().ok())
+            .unwrap_or_default();
+        match mate.then {
+            Then::Rest => {}
+            Then::Remove => {
+                if let Some(&index) = self.tally_index.get(name) {
+                    self.tallies[index].doing = Doing::Removed;
+                }
+            }
+            Then::Restart(bot) if !self.stopping => {
+                let same_poem = bot.poem == mate.bot.poem;
+                if !same_poem {
+                    log::warn!(
+                        "{name}: poem {} changed: starting again at line 1",
+                        bot.poem_file.display()
+                    );
+                }
+                let keep = same_poem.then_some(position);
+                self.start(*bot, keep);
+            }
+            Then::Restart(_) => {}
+        }
+    }
+
+    /// Starts a Sheep for `bot`, at `position` or where its saved state says.
+    fn start(&mut self, bot: Bot, position: Option<Position>) {
+        let settings = self.settings;
+        let name: Arc<str> = Arc::from(bot.name.as_str());
+        if bot.loose_permissions {
+            log::warn!(
+                "{name}: key file {} can be read by others; it holds secrets: chmod 600 {}",
+                bot.key_file.display(),
+                bot.key_file.display()
+            );
+        }
         let fingerprint = state::fingerprint(bot.poem.lines());
-        let start = match &settings.state {
-            Some(dir) => resume(dir, &bot, &fingerprint),
-            None => Place::default(),
+        let start = match (position, &settings.state) {
+            (Some(position), _) => position,
+            (None, Some(dir)) => resume(dir, &bot, &fingerprint),
+            (None, None) => Position::default(),
         };
         let memory = settings.state.as_ref().map(|dir| Memory {
             dir: Arc::clone(dir),
             fingerprint,
             save: settings.save_state,
         });
+        let app_pause = Arc::clone(
+            self.pauses
+                .entry(bot.credentials.consumer_key.clone())
+                .or_default(),
+        );
+        let (switch, stop) = stop::channel();
         let sheep = Sheep {
             name: Arc::clone(&name),
-            key_file: bot.key_file,
-            poem: bot.poem,
-            intervals: Intervals {
-                line: bot.line_interval.unwrap_or(settings.intervals.line),
-                poem: bot.poem_interval.unwrap_or(settings.intervals.poem),
-            },
-            credentials: bot.credentials,
+            key_file: bot.key_file.clone(),
+            poem: bot.poem.clone(),
+            plan: plan(&settings.defaults, &bot),
+            credentials: bot.credentials.clone(),
             poster: settings.poster.clone(),
             app_pause,
-            reports: reports.clone(),
-            stop: stop.clone(),
+            reports: self.reports.clone(),
+            stop,
             memory,
             backoff_unit: settings.backoff_unit,
         };
-        let mut tally = Tally::new(&name);
+        if !self.tally_index.contains_key(&name) {
+            self.tally_index
+                .insert(Arc::clone(&name), self.tallies.len());
+            self.tallies.push(Tally::new(&name));
+        }
+        self.files.insert(
+            bot.key_file.clone(),
+            Known {
+                signature: watch::signature(&bot.key_file, Some(&bot.poem_file)),
+                bot: Some(Arc::clone(&name)),
+            },
+        );
         let spawned = std::thread::Builder::new()
             .name(format!("sheep {name}"))
             .spawn(move || sheep.run(start));
         match spawned {
-            Ok(handle) => handles.push(handle),
+            Ok(handle) => {
+                self.flock.insert(
+                    name,
+                    Flockmate {
+                        bot,
+                        switch,
+                        handle: Some(handle),
+                        then: Then::Rest,
+                    },
+                );
+            }
             Err(error) => {
                 log::error!("{name}: cannot start a thread for this bot: {error}");
-                tally.stopped = Some(StopWhy::Crashed {
+                let index = self.tally_index[&name];
+                self.tallies[index].doing = Doing::Stopped(StopWhy::Crashed {
                     message: format!("no thread: {error}"),
                 });
             }
         }
-        order.push(Arc::clone(&name));
-        tallies.insert(name, tally);
     }
-    // Every Sheep holds a sender; when the last one ends, the inbox closes and the loop ends.
-    drop(reports);
-    for report in inbox.iter() {
-        log::log!(report.level(), "{report}");
-        if let Some(tally) = tallies.get_mut(&report.bot) {
-            tally.count(&report.event);
+
+    /// Looks for key files added, removed or changed (or whose poem changed).
+    fn rescan(&mut self) {
+        let dir = &self.settings.keys_dir;
+        let Ok(paths) = keys::key_files(dir) else {
+            log::warn!(
+                "cannot read keys folder {}: no bots added or removed",
+                dir.display()
+            );
+            return;
+        };
+        let poem_of = |path: &Path| {
+            let name = self.files.get(path)?.bot.as_ref()?;
+            Some(self.flock.get(name)?.bot.poem_file.clone())
+        };
+        let now: HashMap<PathBuf, Signature> = paths
+            .into_iter()
+            .map(|path| {
+                let signature = watch::signature(&path, poem_of(&path).as_deref());
+                (path, signature)
+            })
+            .collect();
+        let before: HashMap<PathBuf, Signature> = self
+            .files
+            .iter()
+            .map(|(path, known)| (path.clone(), known.signature.clone()))
+            .collect();
+        for change in watch::changes(&before, &now) {
+            match change {
+                Change::Added(path) | Change::Changed(path) => {
+                    let signature = now[&path].clone();
+                    self.reload(&path, signature);
+                }
+                Change::Removed(path) => self.removed(&path),
+            }
         }
     }
-    for handle in handles {
-        // A Sheep catches its own panics; a join error would mean the catching failed, and its
-        // tally already lacks a clean stop, which marks it failed.
-        let _ = handle.join();
+
+    fn removed(&mut self, path: &Path) {
+        let Some(known) = self.files.remove(path) else {
+            return;
+        };
+        if let Some(mate) = known.bot.as_ref().and_then(|name| self.flock.get_mut(name)) {
+            log::info!(
+                "{}: key file {} removed: stopping this bot",
+                mate.bot.name,
+                path.display()
+            );
+            mate.then = Then::Remove;
+            mate.switch.stop();
+        }
     }
-    Summary {
-        bots: order
-            .iter()
-            .filter_map(|name| tallies.remove(name))
-            .collect(),
+
+    /// A key file is new or changed: start its bot, or restart it with the new settings.
+    fn reload(&mut self, path: &Path, signature: Signature) {
+        let running = self.files.get(path).and_then(|known| known.bot.clone());
+        self.files.insert(
+            path.to_path_buf(),
+            Known {
+                signature,
+                bot: running.clone(),
+            },
+        );
+        let bot = match keys::load_key_file(path, &self.settings.cwd) {
+            Ok(bot) => bot,
+            Err(error) => {
+                match &running {
+                    Some(name) if self.flock.contains_key(name) => {
+                        log::error!("{error}; {name} keeps running with its previous settings")
+                    }
+                    _ => log::error!("skipping this bot: {error}"),
+                }
+                return;
+            }
+        };
+        let name: Arc<str> = Arc::from(bot.name.as_str());
+        if let Some(other) = self.flock.get(&name)
+            && other.bot.key_file != path
+        {
+            log::error!(
+                "{}: bot `{name}` is already run from {}: one key file per account, remove one",
+                path.display(),
+                other.bot.key_file.display()
+            );
+            return;
+        }
+        match running.and_then(|old| self.flock.get_mut(&old).map(|mate| (old, mate))) {
+            Some((old, mate)) if old == name => {
+                log::info!("{name}: key file or poem changed: restarting with the new settings");
+                mate.then = Then::Restart(Box::new(bot));
+                mate.switch.stop();
+            }
+            Some((old, mate)) => {
+                log::info!("{old}: key file now names {name}: stopping {old}, starting {name}");
+                mate.then = Then::Remove;
+                mate.switch.stop();
+                self.start(bot, None);
+            }
+            None => {
+                log::info!(
+                    "{name}: key file {} added: starting this bot",
+                    path.display()
+                );
+                self.start(bot, None);
+            }
+        }
+    }
+
+    fn log_status(&self) {
+        let table = Summary {
+            bots: self.tallies.clone(),
+        }
+        .to_string();
+        for line in table.lines() {
+            log::info!("status: {line}");
+        }
+    }
+}
+
+/// The bot's plan: its key file's settings over the command line's.
+pub fn plan(defaults: &Plan, bot: &Bot) -> Plan {
+    let own = &bot.overrides;
+    Plan {
+        intervals: Intervals {
+            line: own.line_interval.unwrap_or(defaults.intervals.line),
+            poem: own.poem_interval.unwrap_or(defaults.intervals.poem),
+        },
+        order: own.order.unwrap_or(defaults.order),
+        jitter: own.jitter.unwrap_or(defaults.jitter),
+        active_hours: own.active_hours.or(defaults.active_hours),
+        on_duplicate: own.on_duplicate.unwrap_or(defaults.on_duplicate),
+        long_lines: own.long_lines.unwrap_or(defaults.long_lines),
     }
 }
 
 /// Where `bot` starts: where it left off, or at line 1 when its poem changed or its state was
 /// unreadable, which is said loudly.
-fn resume(dir: &StateDir, bot: &Bot, fingerprint: &str) -> Place {
+fn resume(dir: &StateDir, bot: &Bot, fingerprint: &str) -> Position {
     match dir.load(&bot.name, fingerprint) {
-        Loaded::Fresh => Place::default(),
-        Loaded::Resumed(saved) if saved.next_line < bot.poem.len() => Place {
-            line: saved.next_line,
-            cycle: saved.cycle,
+        Loaded::Fresh => Position::default(),
+        Loaded::Resumed(saved) if saved.next_line < bot.poem.len() => Position {
+            place: Place {
+                line: saved.next_line,
+                cycle: saved.cycle,
+            },
+            part: saved.next_part,
+            reply_to: saved.reply_to,
         },
         // Cannot happen with a matching fingerprint; a hand-edited file lands here.
-        Loaded::Resumed(saved) => Place {
-            line: 0,
-            cycle: saved.cycle + 1,
+        Loaded::Resumed(saved) => Position {
+            place: Place {
+                line: 0,
+                cycle: saved.cycle + 1,
+            },
+            ..Position::default()
         },
         Loaded::PoemChanged { .. } => {
             log::warn!(
@@ -212,7 +453,7 @@ fn resume(dir: &StateDir, bot: &Bot, fingerprint: &str) -> Place {
                 bot.name,
                 bot.poem_file.display()
             );
-            Place::default()
+            Position::default()
         }
         Loaded::Corrupt { moved_to, reason } => {
             log::error!(
@@ -220,7 +461,7 @@ fn resume(dir: &StateDir, bot: &Bot, fingerprint: &str) -> Place {
                 bot.name,
                 moved_to.display()
             );
-            Place::default()
+            Position::default()
         }
     }
 }

@@ -34,6 +34,9 @@ pub struct BotState {
     pub last_post_at: Option<SystemTime>,
     /// `fingerprint` of the poem this state belongs to.
     pub poem_fingerprint: String,
+    /// Within a line posted as a thread: the next part (0-based) and the id it replies to.
+    pub next_part: usize,
+    pub reply_to: Option<String>,
 }
 
 /// What `StateDir::load` found for a bot. Each case except `Resumed` starts the bot at line 1;
@@ -241,6 +244,14 @@ struct StateFile {
     /// Unix seconds.
     last_post_at: Option<u64>,
     poem_fingerprint: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    next_part: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reply_to: Option<String>,
+}
+
+fn is_zero(part: &usize) -> bool {
+    *part == 0
 }
 
 fn encode(state: &BotState) -> Result<Vec<u8>, io::Error> {
@@ -253,6 +264,8 @@ fn encode(state: &BotState) -> Result<Vec<u8>, io::Error> {
                 .map_or(0, |since| since.as_secs())
         }),
         poem_fingerprint: state.poem_fingerprint.clone(),
+        next_part: state.next_part,
+        reply_to: state.reply_to.clone(),
     };
     let mut bytes = serde_json::to_vec(&file).map_err(io::Error::other)?;
     // A final newline, so `cat` leaves the prompt on its own line.
@@ -279,6 +292,8 @@ fn decide(bytes: &[u8], fingerprint: &str) -> Result<Loaded, String> {
         last_post_id: file.last_post_id,
         last_post_at,
         poem_fingerprint: file.poem_fingerprint,
+        next_part: file.next_part,
+        reply_to: file.reply_to,
     };
     Ok(if state.poem_fingerprint == fingerprint {
         Loaded::Resumed(state)
@@ -391,6 +406,8 @@ mod tests {
             last_post_id: Some("1861234567890123456".to_string()),
             last_post_at: Some(UNIX_EPOCH + Duration::from_secs(1_763_700_000)),
             poem_fingerprint: fingerprint.to_string(),
+            next_part: 0,
+            reply_to: None,
         }
     }
 
@@ -431,6 +448,8 @@ mod tests {
             last_post_id: None,
             last_post_at: None,
             poem_fingerprint: "abc".to_string(),
+            next_part: 0,
+            reply_to: None,
         };
         states.save("alice", &saved).expect("save");
         assert_eq!(states.load("alice", "abc"), Loaded::Resumed(saved));

@@ -84,8 +84,19 @@ struct User {
     day: Counter,
 }
 
+/// A request token on its way through the PIN sign-in.
+struct Pending {
+    secret: String,
+    consumer_key: String,
+    /// Set when a person has "signed in" on the authorize page.
+    pin: Option<String>,
+    screen_name: Option<String>,
+}
+
 struct World {
     config: Config,
+    pending: HashMap<String, Pending>,
+    signed_up: u64,
     apps: HashMap<String, App>,
     /// By access token.
     users: HashMap<String, User>,
@@ -123,6 +134,8 @@ impl Sandbox {
         let port = config.port;
         let world = Arc::new(Mutex::new(World {
             config,
+            pending: HashMap::new(),
+            signed_up: 0,
             apps: HashMap::new(),
             users: HashMap::new(),
             nonces: oauth::Nonces::default(),
@@ -232,8 +245,12 @@ impl World {
         id
     }
 
-    /// Checks the request's signature; the token's screen name when good.
-    fn authenticate(&mut self, request: &Request, now: u64) -> Result<String, oauth::Refusal> {
+    /// Checks the request's signature against the accounts and the pending request tokens.
+    fn authenticate(
+        &mut self,
+        request: &Request,
+        now: u64,
+    ) -> Result<oauth::Signed, oauth::Refusal> {
         let host = request
             .header("Host")
             .unwrap_or("127.0.0.1")
@@ -255,19 +272,137 @@ impl World {
         };
         let apps = &self.apps;
         let users = &self.users;
-        let signed = oauth::verify(
+        let pending = &self.pending;
+        oauth::verify(
             &presented,
             |consumer| apps.get(consumer).map(|app| app.secret.clone()),
             |consumer, token| {
-                users
+                let user = users
                     .get(token)
                     .filter(|user| user.consumer_key == consumer)
-                    .map(|user| user.token_secret.clone())
+                    .map(|user| user.token_secret.clone());
+                user.or_else(|| {
+                    pending
+                        .get(token)
+                        .filter(|request| request.consumer_key == consumer)
+                        .map(|request| request.secret.clone())
+                })
             },
             &mut self.nonces,
             now,
-        )?;
-        signed.token.ok_or(oauth::Refusal::Missing("oauth_token"))
+        )
+    }
+
+    fn random_token(&mut self) -> String {
+        let a: u64 = self.dice.random();
+        let b: u64 = self.dice.random();
+        format!("{a:016x}{b:016x}")
+    }
+
+    /// Step 1 of the PIN sign-in: a request token for a signed app.
+    fn request_token(&mut self, signed: &oauth::Signed) -> Response {
+        if signed.token.is_some() {
+            return oauth_problem(401, "a request token is asked for with the app's keys only");
+        }
+        if signed.oauth.get("oauth_callback").map(String::as_str) != Some("oob") {
+            return oauth_problem(400, "oauth_callback must be oob for the PIN flow");
+        }
+        let token = self.random_token();
+        let secret = self.random_token();
+        self.pending.insert(
+            token.clone(),
+            Pending {
+                secret: secret.clone(),
+                consumer_key: signed.consumer_key.clone(),
+                pin: None,
+                screen_name: None,
+            },
+        );
+        Response::form(
+            200,
+            format!(
+                "oauth_token={token}&oauth_token_secret={secret}&oauth_callback_confirmed=true"
+            ),
+        )
+    }
+
+    /// Step 2: the page where a person signs in as the bot. In the sandbox nobody signs in:
+    /// the page authorizes the account named by `screen_name` (a new one) and shows the PIN.
+    fn authorize(&mut self, request: &Request) -> Response {
+        let query = oauth::parse_pairs(&request.query);
+        let get = |name: &str| {
+            query
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        };
+        let Some(token) = get("oauth_token") else {
+            return html(400, "This page needs ?oauth_token=… from a request token.");
+        };
+        self.signed_up += 1;
+        let screen_name =
+            get("screen_name").unwrap_or_else(|| format!("sandbox_user_{}", self.signed_up));
+        // X's rule for screen names; it also keeps the page free of markup.
+        let valid = (1..=15).contains(&screen_name.len())
+            && screen_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !valid {
+            return html(
+                400,
+                "A screen name is 1 to 15 letters, digits or underscores.",
+            );
+        }
+        let pin = format!("{:07}", self.dice.random_range(0..10_000_000u32));
+        let Some(pending) = self.pending.get_mut(&token) else {
+            return html(404, "This request token is unknown or was already used.");
+        };
+        pending.pin = Some(pin.clone());
+        pending.screen_name = Some(screen_name.clone());
+        html(
+            200,
+            &format!("@{screen_name} authorized the app. Enter this PIN to complete: PIN: {pin}"),
+        )
+    }
+
+    /// Step 3: the PIN buys the account's access token.
+    fn access_token(&mut self, signed: &oauth::Signed) -> Response {
+        let Some(token) = &signed.token else {
+            return oauth_problem(401, "sign with the request token");
+        };
+        let Some(pending) = self.pending.get(token) else {
+            return oauth_problem(401, "unknown or used request token");
+        };
+        let verifier = signed.oauth.get("oauth_verifier");
+        let (Some(pin), Some(screen_name)) = (&pending.pin, &pending.screen_name) else {
+            return oauth_problem(401, "the request token was never authorized");
+        };
+        if verifier != Some(pin) {
+            return oauth_problem(401, "wrong PIN (oauth_verifier)");
+        }
+        let consumer_key = pending.consumer_key.clone();
+        let screen_name = screen_name.clone();
+        self.pending.remove(token);
+        let user_id = user_id_for(&screen_name);
+        let access_token = format!("{user_id}-{}", self.random_token());
+        let access_secret = self.random_token();
+        self.users.insert(
+            access_token.clone(),
+            User {
+                consumer_key,
+                token_secret: access_secret.clone(),
+                screen_name: screen_name.clone(),
+                id: user_id.clone(),
+                window: Counter::default(),
+                day: Counter::default(),
+            },
+        );
+        Response::form(
+            200,
+            format!(
+                "oauth_token={access_token}&oauth_token_secret={access_secret}&user_id={user_id}&screen_name={screen_name}"
+            ),
+        )
     }
 
     fn limit_headers(&self, token: &str, response: Response, now: u64) -> Response {
@@ -562,15 +697,36 @@ fn handle(world: &Mutex<World>, request: &Request) -> Reply {
 fn route(world: &mut World, request: &Request, now: u64) -> (Reply, String) {
     let path = request.path.as_str();
     let method = request.method.as_str();
-    let known = path == "/2/tweets" || path == "/2/users/me" || path.starts_with("/2/tweets/");
+    if (method, path) == ("GET", "/oauth/authorize") {
+        return (Reply::Answer(world.authorize(request)), String::new());
+    }
+    let oauth_step = matches!(path, "/oauth/request_token" | "/oauth/access_token");
+    let known = oauth_step
+        || path == "/2/tweets"
+        || path == "/2/users/me"
+        || path.starts_with("/2/tweets/");
     if !known {
         return (Reply::Answer(not_found(path)), String::new());
     }
-    let token = match world.authenticate(request, now) {
-        Ok(token) => token,
+    let signed = match world.authenticate(request, now) {
+        Ok(signed) => signed,
         Err(refusal) => {
             return (Reply::Answer(unauthorized()), format!(" ({refusal})"));
         }
+    };
+    if oauth_step {
+        let response = match (method, path) {
+            ("POST", "/oauth/request_token") => world.request_token(&signed),
+            ("POST", _) => world.access_token(&signed),
+            _ => oauth_problem(405, "use POST"),
+        };
+        return (Reply::Answer(response), String::new());
+    }
+    let Some(token) = signed.token.filter(|token| world.users.contains_key(token)) else {
+        return (
+            Reply::Answer(unauthorized()),
+            " (no account token)".to_string(),
+        );
     };
     let who = world
         .users
@@ -594,6 +750,19 @@ fn route(world: &mut World, request: &Request, now: u64) -> (Reply, String) {
     };
     let response = world.limit_headers(&token, response, now);
     (Reply::Answer(response), who)
+}
+
+fn oauth_problem(status: u16, detail: &str) -> Response {
+    Response::json(status, problem_body(status, "OAuth Error", detail))
+}
+
+fn html(status: u16, text: &str) -> Response {
+    Response {
+        status,
+        headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
+        body: format!("<!doctype html><title>botflock sandbox</title><p>{text}</p>\n"),
+        delay: std::time::Duration::ZERO,
+    }
 }
 
 fn unauthorized() -> Response {

@@ -1,5 +1,6 @@
 //! botflock's integration tests: each runs the real binary against loopback servers.
 
+mod daily;
 mod resilience;
 mod run;
 mod sandbox;

@@ -103,7 +103,7 @@ fn a_wrong_secret_is_rejected_and_that_bot_says_which_file_to_fix() {
         "--line-interval",
         "100ms",
     ]);
-    flock.wait_for_lines("bad: X rejected the credentials", 1);
+    flock.wait_for_lines("bad: stopped: X rejected the credentials", 1);
     flock.wait_for("the good bot to keep posting", |_| {
         fake.posts_by("good").len() >= 3
     });
@@ -247,7 +247,7 @@ fn stops_a_big_flock_on(signal: &str) {
     let finished = flock.finish();
     assert_eq!(finished.code, Some(0), "{}", finished.all());
     assert_eq!(
-        finished.stdout.matches("stopped as asked").count(),
+        finished.stdout.matches("stopped: as asked").count(),
         BOTS,
         "{}",
         finished.stdout

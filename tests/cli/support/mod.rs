@@ -5,7 +5,7 @@ pub mod oauth;
 pub mod signed;
 pub mod x;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -58,11 +58,20 @@ impl Env {
     }
 
     pub fn start(&self, args: &[&str]) -> Running {
+        self.spawn(args, Stdio::null())
+    }
+
+    /// Starts botflock with a standard input the test writes to (`Running::type_line`).
+    pub fn start_with_input(&self, args: &[&str]) -> Running {
+        self.spawn(args, Stdio::piped())
+    }
+
+    fn spawn(&self, args: &[&str], stdin: Stdio) -> Running {
         let mut child = Command::new(env!("CARGO_BIN_EXE_botflock"))
             .args(args)
             .current_dir(self.dir.path())
             .env("RUST_LOG", "debug")
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -77,14 +86,23 @@ impl Env {
                 }
             })
         };
-        let mut stdout = child.stdout.take().unwrap();
-        let stdout = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stdout.read_to_string(&mut text);
-            text
-        });
+        let stdout = child.stdout.take().unwrap();
+        let printed = Arc::new(Mutex::new(Vec::new()));
+        let stdout = {
+            let printed = Arc::clone(&printed);
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    printed.lock().unwrap().push(line.clone());
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+                text
+            })
+        };
         Running {
             child,
+            printed,
             log,
             reader: Some(reader),
             stdout: Some(stdout),
@@ -120,6 +138,8 @@ pub fn key_json_of_app(name: &str, app: &str, poem_file: &str) -> String {
 
 pub struct Running {
     child: Child,
+    /// Standard output lines so far.
+    printed: Arc<Mutex<Vec<String>>>,
     log: Arc<Mutex<Vec<String>>>,
     reader: Option<JoinHandle<()>>,
     stdout: Option<JoinHandle<String>>,
@@ -167,6 +187,39 @@ impl Running {
         self.wait_for(&format!("{count} lines with {needle:?}"), |log| {
             log.iter().filter(|line| line.contains(needle)).count() >= count
         });
+    }
+
+    /// Standard output so far, a line each.
+    pub fn printed(&self) -> Vec<String> {
+        self.printed.lock().unwrap().clone()
+    }
+
+    /// Waits for a standard output line containing `needle` and returns it.
+    pub fn wait_for_printed(&self, needle: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        while Instant::now() < deadline {
+            if let Some(line) = self.printed().into_iter().find(|l| l.contains(needle)) {
+                return line;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "never printed {needle:?}; printed:\n{}\nlog:\n{}",
+            self.printed().join("\n"),
+            self.log().join("\n")
+        );
+    }
+
+    /// Types a line on botflock's standard input.
+    pub fn type_line(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self
+            .child
+            .stdin
+            .as_mut()
+            .expect("started with start_with_input");
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
     }
 
     pub fn signal(&self, signal: &str) {

@@ -1,0 +1,112 @@
+//! Noticing changes in the keys folder: a key file added, removed, or changed (it or its poem).
+//! A file's signature is its modification time and length; comparing two sets of signatures is
+//! pure. Only metadata is read each rescan, so watching ten thousand bots stays cheap.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// What a key file and its poem looked like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    key: Option<(SystemTime, u64)>,
+    poem: Option<(SystemTime, u64)>,
+}
+
+fn stat(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// The signature of a key file and, when known, its poem.
+pub fn signature(key_file: &Path, poem_file: Option<&Path>) -> Signature {
+    Signature {
+        key: stat(key_file),
+        poem: poem_file.and_then(stat),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Added(PathBuf),
+    Removed(PathBuf),
+    Changed(PathBuf),
+}
+
+/// What changed from `before` to `now`, in path order.
+pub fn changes(
+    before: &HashMap<PathBuf, Signature>,
+    now: &HashMap<PathBuf, Signature>,
+) -> Vec<Change> {
+    let mut changes: Vec<Change> = now
+        .iter()
+        .filter_map(|(path, signature)| match before.get(path) {
+            None => Some(Change::Added(path.clone())),
+            Some(old) if old != signature => Some(Change::Changed(path.clone())),
+            Some(_) => None,
+        })
+        .chain(
+            before
+                .keys()
+                .filter(|path| !now.contains_key(*path))
+                .map(|path| Change::Removed(path.clone())),
+        )
+        .collect();
+    changes.sort_by(|a, b| path_of(a).cmp(path_of(b)));
+    changes
+}
+
+fn path_of(change: &Change) -> &Path {
+    match change {
+        Change::Added(path) | Change::Removed(path) | Change::Changed(path) => path,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn sig(seconds: u64, len: u64) -> Signature {
+        Signature {
+            key: Some((SystemTime::UNIX_EPOCH + Duration::from_secs(seconds), len)),
+            poem: None,
+        }
+    }
+
+    #[test]
+    fn additions_removals_and_edits_are_told_apart() {
+        let before: HashMap<PathBuf, Signature> = [
+            ("keys/a.json".into(), sig(1, 10)),
+            ("keys/b.json".into(), sig(1, 10)),
+            ("keys/c.json".into(), sig(1, 10)),
+        ]
+        .into();
+        let now: HashMap<PathBuf, Signature> = [
+            ("keys/a.json".into(), sig(1, 10)),
+            ("keys/b.json".into(), sig(2, 10)),
+            ("keys/d.json".into(), sig(1, 10)),
+        ]
+        .into();
+        assert_eq!(
+            changes(&before, &now),
+            [
+                Change::Changed("keys/b.json".into()),
+                Change::Removed("keys/c.json".into()),
+                Change::Added("keys/d.json".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_edited_poem_changes_the_signature() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("a.json");
+        let poem = dir.path().join("a.txt");
+        std::fs::write(&key, "{}").unwrap();
+        std::fs::write(&poem, "one").unwrap();
+        let before = signature(&key, Some(&poem));
+        std::fs::write(&poem, "one\ntwo").unwrap();
+        assert_ne!(signature(&key, Some(&poem)), before);
+    }
+}
