@@ -33,7 +33,7 @@ pub enum EnrollError {
     },
     X {
         step: &'static str,
-        error: PostError,
+        error: Box<PostError>,
     },
     NoPin,
     Write {
@@ -84,7 +84,14 @@ fn enroll(args: NewKeyArgs) -> Result<PathBuf, Error> {
     }
     let base = ApiBase::parse(&args.api_base)?;
     let client = Client::new(&base, Duration::from_secs(30));
-    let x = |step| move |error| Error::Enroll(EnrollError::X { step, error });
+    let x = |step| {
+        move |error| {
+            Error::Enroll(EnrollError::X {
+                step,
+                error: Box::new(error),
+            })
+        }
+    };
     let request = client
         .request_token(&app.consumer_token, &app.consumer_token_secret)
         .map_err(x("request token"))?;
