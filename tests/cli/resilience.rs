@@ -399,7 +399,9 @@ fn a_line_x_will_never_take_is_skipped_loudly_and_the_poem_goes_on() {
         finished.log
     );
     assert!(
-        finished.log.contains("Your Tweet text is too long."),
+        finished
+            .log
+            .contains("Your Tweet text contains an invalid character."),
         "X's reason is shown: {}",
         finished.log
     );

@@ -1,0 +1,232 @@
+//! The flock benchmark: for N = 100, 1,000 and 10,000 bots, generates a flock in a temporary
+//! folder, runs the release binary against the sandbox (served from this process, so its CPU is
+//! not counted), and reports the client's own figures from /proc:
+//!
+//! - start to every bot's first post, and to every post of the run;
+//! - client CPU per post (signing, request, answer, state write, logging);
+//! - CPU while every bot waits (rescan included), as a share of one core;
+//! - peak resident memory;
+//! - SIGINT to exit, and whether every bot's state was written.
+//!
+//! Run: `cargo build --release && cargo run --release --example bench [N ...]` (Linux only).
+
+use botflock::keys::{Account, Credentials};
+use botflock::sandbox::{Config, Sandbox};
+use botflock::secret::Secret;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Lines in each bot's poem: every bot posts them all back to back, then waits an hour.
+const LINES: usize = 5;
+/// Bots per app, so no app's daily quota (10,000 posts on pay-per-use) is reached.
+const BOTS_PER_APP: usize = 100;
+/// How long the waiting flock is watched for idle CPU.
+const IDLE: Duration = Duration::from_secs(10);
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|arg| arg.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![100, 1_000, 10_000]
+    } else {
+        sizes
+    };
+    let binary = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/botflock");
+    assert!(
+        binary.exists(),
+        "build the release binary first: cargo build --release"
+    );
+    println!(
+        "| bots | first post from every bot | all {LINES} lines from every bot | CPU per post | idle CPU | peak RSS | SIGINT to exit | state files |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---|");
+    for n in sizes {
+        let figures = run(&binary, n);
+        println!(
+            "| {n} | {:.2} s | {:.2} s | {:.3} ms | {:.2} % | {:.1} MB | {:.3} s | {}/{n} |",
+            figures.first_posts.as_secs_f64(),
+            figures.all_posts.as_secs_f64(),
+            figures.cpu_per_post_ms,
+            figures.idle_percent,
+            figures.peak_rss_mb,
+            figures.stop.as_secs_f64(),
+            figures.state_files,
+        );
+    }
+}
+
+struct Figures {
+    first_posts: Duration,
+    all_posts: Duration,
+    cpu_per_post_ms: f64,
+    idle_percent: f64,
+    peak_rss_mb: f64,
+    stop: Duration,
+    state_files: usize,
+}
+
+fn run(binary: &Path, n: usize) -> Figures {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let accounts = flock(dir.path(), n);
+    let config = Config {
+        request_log: log::Level::Trace,
+        ..Config::default()
+    };
+    let sandbox = Sandbox::start(config, &accounts).expect("the sandbox starts");
+    let log = std::fs::File::create(dir.path().join("flock.log")).expect("a log file");
+    let started = Instant::now();
+    // BENCH_PERF=FILE profiles the client with `perf record` (its figures then include perf).
+    let mut command = match std::env::var("BENCH_PERF") {
+        Ok(out) => {
+            let mut perf = Command::new("perf");
+            perf.args(["record", "-F", "2000", "-g", "-o", &out, "--"])
+                .arg(binary);
+            perf
+        }
+        Err(_) => Command::new(binary),
+    };
+    let mut child = command
+        .args(["run", "keys", "--api-base", &sandbox.api_base()])
+        .args(["--line-interval", "0s", "--poem-interval", "1h"])
+        .args(["--state-dir", "state"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("botflock starts");
+    let pid = child.id();
+    let posts = || sandbox.posts().len();
+    let first_posts = wait_until(started, || {
+        let mut authors: Vec<String> = sandbox.posts().into_iter().map(|p| p.author).collect();
+        authors.sort_unstable();
+        authors.dedup();
+        authors.len() >= n
+    });
+    let all_posts = wait_until(started, || posts() >= n * LINES);
+    let cpu_after_posting = cpu_seconds(pid);
+    // CPU per post: the whole run's CPU, start-up included, over its posts.
+    let cpu_per_post_ms = cpu_after_posting * 1000.0 / (n * LINES) as f64;
+    std::thread::sleep(Duration::from_secs(1));
+    let idle_start = cpu_seconds(pid);
+    std::thread::sleep(IDLE);
+    let idle_percent = (cpu_seconds(pid) - idle_start) * 100.0 / IDLE.as_secs_f64();
+    let peak_rss_mb = peak_rss_kb(pid) as f64 / 1024.0;
+    let asked = Instant::now();
+    Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    let _ = child.wait();
+    let stop = asked.elapsed();
+    let state_files = std::fs::read_dir(dir.path().join("state"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|entry| {
+                    std::fs::read_to_string(entry.path())
+                        .is_ok_and(|text| text.contains("\"next_line\":0,\"cycle\":1"))
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    sandbox.stop();
+    Figures {
+        first_posts,
+        all_posts,
+        cpu_per_post_ms,
+        idle_percent,
+        peak_rss_mb,
+        stop,
+        state_files,
+    }
+}
+
+/// Writes N key files and poems; returns the accounts for the sandbox.
+fn flock(dir: &Path, n: usize) -> Vec<Account> {
+    std::fs::create_dir_all(dir.join("keys")).expect("keys folder");
+    std::fs::create_dir_all(dir.join("poems")).expect("poems folder");
+    (0..n)
+        .map(|i| {
+            let name = format!("bot{i:05}");
+            let app = i / BOTS_PER_APP;
+            let poem: Vec<String> = (1..=LINES).map(|l| format!("{name} line {l}")).collect();
+            std::fs::write(dir.join(format!("poems/{name}.txt")), poem.join("\n")).expect("poem");
+            let credentials = Credentials {
+                consumer_key: Secret::new(format!("app{app}")),
+                consumer_secret: Secret::new(format!("app{app}-secret")),
+                token: Secret::new(format!("{name}-token")),
+                token_secret: Secret::new(format!("{name}-token-secret")),
+            };
+            let key = serde_json::json!({
+                "screen_name": name,
+                "consumer_token": credentials.consumer_key.expose(),
+                "consumer_token_secret": credentials.consumer_secret.expose(),
+                "oauth_token": credentials.token.expose(),
+                "oauth_token_secret": credentials.token_secret.expose(),
+                "poem_file": format!("../poems/{name}.txt"),
+            });
+            let path = dir.join(format!("keys/{name}.json"));
+            std::fs::write(&path, key.to_string()).expect("key file");
+            set_private(&path);
+            Account {
+                screen_name: name,
+                user_id: None,
+                credentials,
+            }
+        })
+        .collect()
+}
+
+#[cfg(unix)]
+fn set_private(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+
+#[cfg(not(unix))]
+fn set_private(_: &Path) {}
+
+fn wait_until(started: Instant, done: impl Fn() -> bool) -> Duration {
+    let deadline = started + Duration::from_secs(600);
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "the flock did not get there in 10 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    started.elapsed()
+}
+
+/// User and system CPU the process has used, from /proc/PID/stat (clock ticks of 1/100 s).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Peak resident memory (VmHWM) in KiB.
+fn peak_rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
