@@ -79,6 +79,8 @@ pub struct Position {
     pub place: Place,
     pub part: usize,
     pub reply_to: Option<String>,
+    /// Saved just before a post that a restart may re-send (see `BotState::in_flight`).
+    pub in_flight: bool,
 }
 
 pub struct Sheep {
@@ -153,6 +155,10 @@ impl Sheep {
         let mut tries = Tries::default();
         let mut stamped = false;
         let mut last_post: Option<(String, SystemTime)> = None;
+        // A post sent just before a crash and re-sent now is a duplicate of itself: with
+        // `stamp`, that one is counted, not stamped and posted again.
+        let mut resent = std::mem::take(&mut position.in_flight);
+        let stamps = self.plan.on_duplicate == OnDuplicate::Stamp;
         loop {
             if self.stop.wait_until(wake) == Waited::Stopped {
                 return StopWhy::Requested;
@@ -203,6 +209,10 @@ impl Sheep {
             } else {
                 part.clone()
             };
+            if stamps && !stamped && !position.in_flight {
+                position.in_flight = true;
+                self.remember(position, last_post.as_ref());
+            }
             let (action, result) = match &self.poster {
                 Poster::DryRun => {
                     self.report(Event::DryRun { line, text });
@@ -229,13 +239,15 @@ impl Sheep {
                     already_there,
                     not_before,
                 } => {
-                    if already_there && !stamped && self.plan.on_duplicate == OnDuplicate::Stamp {
+                    if already_there && !stamped && stamps && !resent {
                         // Recite it again, stamped so X takes it as new.
                         stamped = true;
                         wake = Instant::now();
                         continue;
                     }
                     stamped = false;
+                    resent = false;
+                    position.in_flight = false;
                     if let Some(Ok(posted)) = &result {
                         last_post = Some((posted.id.clone(), SystemTime::now()));
                         position.reply_to = Some(posted.id.clone());
@@ -252,6 +264,8 @@ impl Sheep {
                 }
                 Action::Skip => {
                     stamped = false;
+                    resent = false;
+                    position.in_flight = false;
                     (slot, wake) = self.next_line(position, slot, None);
                     // A line that can never post is not tried again after a restart either.
                     self.remember(position, last_post.as_ref());
@@ -301,6 +315,7 @@ impl Sheep {
             place: finished.advance(len),
             part: 0,
             reply_to: None,
+            in_flight: false,
         };
         let mut slot = schedule::next_slot(slot, wait, Instant::now());
         let mut why = if position.place.cycle > finished.cycle {
@@ -335,6 +350,7 @@ impl Sheep {
             poem_fingerprint: memory.fingerprint.clone(),
             next_part: position.part,
             reply_to: position.reply_to.clone(),
+            in_flight: position.in_flight,
         };
         if let Err(error) = memory.dir.save(&self.name, &state) {
             self.report(Event::StateNotSaved {

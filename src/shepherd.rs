@@ -438,6 +438,7 @@ fn resume(dir: &StateDir, bot: &Bot, fingerprint: &str) -> Position {
             },
             part: saved.next_part,
             reply_to: saved.reply_to,
+            in_flight: saved.in_flight,
         },
         // Cannot happen with a matching fingerprint; a hand-edited file lands here.
         Loaded::Resumed(saved) => Position {

@@ -38,6 +38,9 @@ pub struct BotState {
     /// Within a line posted as a thread: the next part (0-based) and the id it replies to.
     pub next_part: usize,
     pub reply_to: Option<String>,
+    /// The next post was being sent when this was saved: after a restart, X calling it a
+    /// duplicate means it got through (used by `on_duplicate: stamp`).
+    pub in_flight: bool,
 }
 
 /// What `StateDir::load` found for a bot. Each case except `Resumed` starts the bot at line 1;
@@ -244,6 +247,12 @@ struct StateFile {
     next_part: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reply_to: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    in_flight: bool,
+}
+
+fn is_false(flag: &bool) -> bool {
+    !*flag
 }
 
 fn is_zero(part: &usize) -> bool {
@@ -262,6 +271,7 @@ fn encode(state: &BotState) -> Result<Vec<u8>, io::Error> {
         poem_fingerprint: state.poem_fingerprint.clone(),
         next_part: state.next_part,
         reply_to: state.reply_to.clone(),
+        in_flight: state.in_flight,
     };
     let mut bytes = serde_json::to_vec(&file).map_err(io::Error::other)?;
     // Padded with spaces (which JSON allows after a value) to a whole number of records, so
@@ -295,6 +305,7 @@ fn decide(bytes: &[u8], fingerprint: &str) -> Result<Loaded, String> {
         poem_fingerprint: file.poem_fingerprint,
         next_part: file.next_part,
         reply_to: file.reply_to,
+        in_flight: file.in_flight,
     };
     Ok(if state.poem_fingerprint == fingerprint {
         Loaded::Resumed(state)
@@ -436,6 +447,7 @@ mod tests {
             poem_fingerprint: fingerprint.to_string(),
             next_part: 0,
             reply_to: None,
+            in_flight: false,
         }
     }
 
@@ -478,6 +490,7 @@ mod tests {
             poem_fingerprint: "abc".to_string(),
             next_part: 0,
             reply_to: None,
+            in_flight: false,
         };
         states.save("alice", &saved).expect("save");
         assert_eq!(states.load("alice", "abc"), Loaded::Resumed(saved));

@@ -482,3 +482,41 @@ fn loose_key_files_are_warned_about_and_plain_http_is_refused() {
     );
     let _ = signed::now();
 }
+
+#[test]
+fn with_stamp_a_line_resent_after_a_crash_is_counted_not_posted_twice() {
+    let x = TestX::for_bots(&["ann"], Config::default());
+    let env = Env::new();
+    let lines = ["one", "two", "three"];
+    env.bot("ann", &lines);
+    // The crash: "two" reached X, then the process died before saving past it; its state
+    // says "two" was in flight.
+    let base = x.api_base();
+    for text in ["one", "two"] {
+        assert_eq!(
+            env.run(&["post", "keys/ann.json", text, "--api-base", &base])
+                .code,
+            Some(0)
+        );
+    }
+    let fingerprint = botflock::state::fingerprint(&lines.map(String::from));
+    env.write(
+        "keys/.state/ann.json",
+        serde_json::json!({"next_line": 1, "cycle": 0, "poem_fingerprint": fingerprint, "in_flight": true})
+            .to_string(),
+    );
+    let flock = start(&env, &fast(&x, &["--on-duplicate", "stamp"]));
+    flock.wait_for("the poem's end", |_| x.posts_by("ann").len() == 3);
+    flock.wait_for_lines("ann: poem round 1 done", 1);
+    flock.signal("INT");
+    let finished = flock.finish();
+    let posted: Vec<String> = x.posts_by("ann").into_iter().map(|p| p.text).collect();
+    assert_eq!(posted, ["one", "two", "three"], "{}", finished.log);
+    assert!(
+        finished
+            .log
+            .contains("ann: line 2/3 is already on the account"),
+        "{}",
+        finished.log
+    );
+}
