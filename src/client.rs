@@ -253,6 +253,9 @@ impl Granted {
     }
 }
 
+/// Idle connections kept for reuse.
+const IDLE_CONNECTIONS: usize = 256;
+
 /// Answers larger than this are not X's and are cut short.
 const MAX_ANSWER_BYTES: u64 = 64 * 1024;
 
@@ -264,6 +267,14 @@ impl Client {
             .timeout_connect(Some(timeout.min(Duration::from_secs(10))))
             .timeout_global(Some(timeout))
             .user_agent(concat!("botflock/", env!("CARGO_PKG_VERSION")))
+            // Every bot posts through one host: keep enough idle connections that a busy flock
+            // reuses them instead of opening (and leaving in TIME_WAIT) one per post.
+            .max_idle_connections(IDLE_CONNECTIONS)
+            .max_idle_connections_per_host(IDLE_CONNECTIONS)
+            // X's answers are a few kilobytes: ureq's default 128 KiB buffers each way would
+            // cost a quarter of a megabyte per open connection.
+            .input_buffer_size(8 * 1024)
+            .output_buffer_size(4 * 1024)
             .build();
         Client {
             agent: ureq::Agent::new_with_config(config),

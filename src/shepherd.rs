@@ -23,6 +23,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// A Sheep's stack. Its deepest call is an HTTPS request; half a megabyte leaves that room
+/// many times over while ten thousand Sheep reserve 5 GB of address space instead of 20.
+const SHEEP_STACK: usize = 512 * 1024;
+
 /// Flock-wide settings; a bot's own key file may override the plan.
 #[derive(Clone)]
 pub struct Settings {
@@ -269,6 +273,7 @@ impl Shepherd<'_> {
         );
         let spawned = std::thread::Builder::new()
             .name(format!("sheep {name}"))
+            .stack_size(SHEEP_STACK)
             .spawn(move || sheep.run(start));
         match spawned {
             Ok(handle) => {

@@ -116,7 +116,7 @@ impl Connections {
 impl Server {
     /// Serves on 127.0.0.1:`port` (0 picks a free port). Never binds anything but loopback.
     pub fn start(port: u16, handler: Arc<Handler>) -> io::Result<Server> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
+        let listener = listen(port)?;
         let address = listener.local_addr()?;
         let stopping = Arc::new(AtomicBool::new(false));
         let (switch, stop) = crate::stop::channel();
@@ -176,6 +176,21 @@ impl Drop for Server {
         self.shut_down();
     }
 }
+
+/// A listener on 127.0.0.1 with a deep accept queue: std's is 128, and ten thousand bots
+/// connecting at once would see their connections dropped and retried seconds later, which X's
+/// front ends do not do.
+fn listen(port: u16) -> io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, port)).into())?;
+    socket.listen(ACCEPT_QUEUE)?;
+    Ok(socket.into())
+}
+
+/// Connections waiting to be accepted (the kernel caps it at net.core.somaxconn).
+const ACCEPT_QUEUE: i32 = 16_384;
 
 fn accept(
     listener: TcpListener,

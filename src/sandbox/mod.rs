@@ -170,6 +170,17 @@ impl Sandbox {
         lock(&self.world).register(account);
     }
 
+    /// How many posts it accepted, and from how many accounts: cheap to ask often.
+    pub fn counts(&self) -> (usize, usize) {
+        let world = lock(&self.world);
+        let authors = world
+            .users
+            .values()
+            .filter(|user| user.day != Counter::default())
+            .count();
+        (world.timeline.accepted(), authors)
+    }
+
     /// Every live post, oldest first.
     pub fn posts(&self) -> Vec<Post> {
         lock(&self.world).timeline.posts()

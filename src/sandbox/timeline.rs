@@ -41,6 +41,11 @@ impl Timeline {
         })
     }
 
+    /// How many posts were accepted (deleted ones included).
+    pub fn accepted(&self) -> usize {
+        self.posts.len()
+    }
+
     pub fn exists(&self, id: u64) -> bool {
         self.by_id
             .get(&id)
