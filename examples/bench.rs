@@ -113,8 +113,7 @@ fn run(binary: &Path, n: usize, line_interval: &str) -> Figures {
     wait_until(started, || sandbox.counts().0 >= 2 * n);
     let cpu_before = cpu_seconds(pid);
     let all_posts = wait_until(started, || sandbox.counts().0 >= n * LINES);
-    let cpu_per_post_ms =
-        (cpu_seconds(pid) - cpu_before) * 1000.0 / ((LINES - 2) * n) as f64;
+    let cpu_per_post_ms = (cpu_seconds(pid) - cpu_before) * 1000.0 / ((LINES - 2) * n) as f64;
     std::thread::sleep(Duration::from_secs(1));
     let idle_start = cpu_seconds(pid);
     std::thread::sleep(IDLE);

@@ -157,6 +157,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 
+    /// How many requests to X may be under way at once (the flock's HTTP workers).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub connections: usize,
+
     /// Make no network calls: keep the schedule and log each line instead of posting it.
     #[arg(long, conflicts_with = "sandbox")]
     pub dry_run: bool,

@@ -210,6 +210,8 @@ pub enum PostError {
     },
     /// X answered 2xx but without a post id, so the post is not confirmed.
     Unconfirmed { status: u16 },
+    /// Not sent: the flock stopped first.
+    Cancelled,
 }
 
 impl fmt::Display for PostError {
@@ -222,6 +224,7 @@ impl fmt::Display for PostError {
             PostError::Unconfirmed { status } => {
                 write!(f, "http status {status} but no post id in the answer")
             }
+            PostError::Cancelled => f.write_str("not sent: the flock is stopping"),
         }
     }
 }

@@ -289,8 +289,14 @@ pub fn key_files(dir: &Path) -> Result<Vec<PathBuf>, FolderError> {
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
+        .filter(|entry| {
+            // The entry's own type costs no extra stat; only a link is followed to see.
+            entry
+                .file_type()
+                .is_ok_and(|kind| kind.is_file() || (kind.is_symlink() && entry.path().is_file()))
+        })
         .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json") && path.is_file())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
         .collect();
     files.sort();
     Ok(files)

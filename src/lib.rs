@@ -18,6 +18,7 @@ pub mod notice;
 pub mod order;
 pub mod poem;
 pub mod policy;
+pub mod pool;
 pub mod sandbox;
 pub mod schedule;
 pub mod secret;
@@ -91,6 +92,8 @@ fn run_flock(args: RunArgs) -> Result<bool, Error> {
     } else {
         None
     };
+    let (switch, stop) = stop::channel();
+    let mut workers = None;
     let poster = if args.dry_run {
         sheep::Poster::DryRun
     } else {
@@ -99,7 +102,11 @@ fn run_flock(args: RunArgs) -> Result<bool, Error> {
             None => args.api_base.clone(),
         };
         let base = client::ApiBase::parse(&api_base)?;
-        sheep::Poster::Live(Arc::new(client::Client::new(&base, args.timeout)))
+        let client = Arc::new(client::Client::new(&base, args.timeout));
+        let (pool, started) =
+            pool::start(client, args.connections, &stop).map_err(Error::Threads)?;
+        workers = Some(started);
+        sheep::Poster::Live(Arc::new(pool))
     };
     let state = open_state(&args)?;
     let settings = shepherd::Settings {
@@ -123,7 +130,6 @@ fn run_flock(args: RunArgs) -> Result<bool, Error> {
         rescan: (!args.rescan.is_zero()).then_some(args.rescan),
         status_every: (!args.status_every.is_zero()).then_some(args.status_every),
     };
-    let (switch, stop) = stop::channel();
     signals::install(switch).map_err(|error| Error::Signals(error.to_string()))?;
     log::info!(
         "starting {} bots from {}{}",
@@ -136,6 +142,11 @@ fn run_flock(args: RunArgs) -> Result<bool, Error> {
         }
     );
     let summary = shepherd::run(flock, &settings, &stop);
+    // Every Sheep is gone, and with them every handle on the pool: its workers end.
+    drop(settings);
+    if let Some(workers) = workers {
+        workers.join();
+    }
     print!("{summary}");
     for problem in &problems {
         println!("not started: {problem}");

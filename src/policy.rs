@@ -107,6 +107,15 @@ pub fn decide(
     let (status, problem, limits) = match error {
         PostError::Network { .. } => return retry(Trouble::Network),
         PostError::Unconfirmed { .. } => return retry(Trouble::Server),
+        // Only while stopping, which ends the wait for the retry at once.
+        PostError::Cancelled => {
+            return (
+                Action::Retry {
+                    wait: Duration::ZERO,
+                },
+                tries,
+            );
+        }
         PostError::Status {
             status,
             problem,

@@ -60,6 +60,15 @@ pub struct Memory {
     pub save: bool,
 }
 
+/// What each line of `poem` is posted as under `plan`: one post, a thread, or nothing.
+pub fn posts_for(poem: &Poem, plan: &Plan) -> Vec<Vec<String>> {
+    let room = thread::room(plan.on_duplicate == OnDuplicate::Stamp);
+    poem.lines()
+        .iter()
+        .map(|line| thread::posts_for(line, plan.long_lines, room))
+        .collect()
+}
+
 /// A bot's schedule, its key file's settings over the command line's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Plan {
@@ -87,6 +96,9 @@ pub struct Sheep {
     pub name: Arc<str>,
     pub key_file: PathBuf,
     pub poem: Poem,
+    /// What each line is posted as (`posts_for`), worked out before the thread starts so the
+    /// thread's own stack stays small.
+    pub posts: Vec<Vec<String>>,
     pub plan: Plan,
     pub credentials: Credentials,
     pub poster: Poster,
@@ -130,13 +142,7 @@ impl Sheep {
 
     fn recite(&self, position: &mut Position) -> StopWhy {
         let len = self.poem.len();
-        let room = thread::room(self.plan.on_duplicate == OnDuplicate::Stamp);
-        let posts: Vec<Vec<String>> = self
-            .poem
-            .lines()
-            .iter()
-            .map(|line| thread::posts_for(line, self.plan.long_lines, room))
-            .collect();
+        let posts = &self.posts;
         let fingerprint = self
             .memory
             .as_ref()
@@ -225,6 +231,9 @@ impl Sheep {
                 Poster::Live(client) => {
                     let result =
                         client.post(&self.credentials, &text, position.reply_to.as_deref());
+                    if matches!(result, Err(PostError::Cancelled)) {
+                        return StopWhy::Requested;
+                    }
                     let (action, next_tries) =
                         policy::decide(&result, tries, unix_now(), self.backoff_unit);
                     tries = next_tries;
@@ -309,7 +318,11 @@ impl Sheep {
     ) -> (Instant, Instant) {
         let len = self.poem.len();
         let wait = position.place.wait_after(len, self.plan.intervals);
-        let wait = schedule::jitter(wait, self.plan.jitter, rand::rng().random());
+        let wait = if self.plan.jitter > 0.0 {
+            schedule::jitter(wait, self.plan.jitter, rand::rng().random())
+        } else {
+            wait
+        };
         let finished = position.place;
         *position = Position {
             place: finished.advance(len),
@@ -520,6 +533,7 @@ mod tests {
             name: Arc::from("ann"),
             key_file: PathBuf::from("keys/ann.json"),
             poem: Poem::from_text("a\nb\nc").unwrap(),
+            posts: vec![vec!["a".into()], vec!["b".into()], vec!["c".into()]],
             plan: Plan {
                 intervals: Intervals {
                     line: Duration::ZERO,

@@ -15,7 +15,7 @@ use crate::sheep::{Memory, Plan, Position, Poster, Sheep};
 use crate::state::{self, Loaded, StateDir};
 use crate::status::{Doing, Summary, Tally, paused_why};
 use crate::stop::{self, Stop, StopSwitch};
-use crate::watch::{self, Change, Signature};
+use crate::watch::{self, Change, Signature, Watcher};
 use crossbeam_channel::{Receiver, Sender, never, select, tick};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -80,6 +80,9 @@ struct Shepherd<'a> {
     tally_index: HashMap<Arc<str>, usize>,
     flock: HashMap<Arc<str>, Flockmate>,
     files: HashMap<PathBuf, Known>,
+    watcher: Watcher,
+    /// Something changed since the last rescan.
+    dirty: bool,
     stopping: bool,
 }
 
@@ -95,6 +98,8 @@ pub fn run(flock: Flock, settings: &Settings, stop: &Stop) -> Summary {
         tally_index: HashMap::new(),
         flock: HashMap::new(),
         files: HashMap::new(),
+        watcher: Watcher::new(&settings.keys_dir),
+        dirty: false,
         stopping: false,
     };
     for problem in &flock.problems {
@@ -119,6 +124,7 @@ impl Shepherd<'_> {
     fn tend(&mut self, inbox: &Receiver<Report>) {
         let rescan = self.settings.rescan.map_or_else(never, tick);
         let status = self.settings.status_every.map_or_else(never, tick);
+        let changes = self.watcher.events().clone();
         loop {
             if self.flock.is_empty() && (self.stopping || self.settings.rescan.is_none()) {
                 return;
@@ -140,8 +146,14 @@ impl Shepherd<'_> {
                         mate.switch.stop();
                     }
                 }
+                recv(changes) -> _ => {
+                    self.dirty = true;
+                    // One rescan serves a burst of notifications.
+                    while changes.try_recv().is_ok() {}
+                }
                 recv(rescan) -> _ => {
-                    if !self.stopping {
+                    if !self.stopping && (self.dirty || self.watcher.polls()) {
+                        self.dirty = false;
                         self.rescan();
                     }
                 }
@@ -229,6 +241,7 @@ impl Shepherd<'_> {
                 bot.key_file.display()
             );
         }
+        self.watcher.watch_folder_of(&bot.poem_file);
         let fingerprint = state::fingerprint(bot.poem.lines());
         let start = match (position, &settings.state) {
             (Some(position), _) => position,
@@ -246,11 +259,13 @@ impl Shepherd<'_> {
                 .or_default(),
         );
         let (switch, stop) = stop::channel();
+        let plan = plan(&settings.defaults, &bot);
         let sheep = Sheep {
             name: Arc::clone(&name),
             key_file: bot.key_file.clone(),
+            posts: crate::sheep::posts_for(&bot.poem, &plan),
             poem: bot.poem.clone(),
-            plan: plan(&settings.defaults, &bot),
+            plan,
             credentials: bot.credentials.clone(),
             poster: settings.poster.clone(),
             app_pause,

@@ -1,10 +1,89 @@
 //! Noticing changes in the keys folder: a key file added, removed, or changed (it or its poem).
-//! A file's signature is its modification time and length; comparing two sets of signatures is
-//! pure. Only metadata is read each rescan, so watching ten thousand bots stays cheap.
+//! The file system tells (inotify and the like, through `notify`) that something changed in the
+//! keys folder or a poem's folder; a rescan then compares signatures (modification time and
+//! length) to find what. So a flock at rest reads nothing at all; where no notification is to be
+//! had, every rescan tick compares signatures instead. Comparing signatures is pure.
 
-use std::collections::HashMap;
+use crossbeam_channel::{Receiver, never};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
+
+/// Tells when something may have changed in the watched folders.
+pub struct Watcher {
+    inner: Option<notify::RecommendedWatcher>,
+    watched: HashSet<PathBuf>,
+    events: Receiver<notify::Result<notify::Event>>,
+}
+
+impl Watcher {
+    /// Watches `keys_dir`; without file-system notifications, a watcher that always says
+    /// "look".
+    pub fn new(keys_dir: &Path) -> Watcher {
+        let (sender, events) = crossbeam_channel::unbounded();
+        let mut watcher = match notify::recommended_watcher(sender) {
+            Ok(inner) => Watcher {
+                inner: Some(inner),
+                watched: HashSet::new(),
+                events,
+            },
+            Err(error) => {
+                log::debug!("no file-system notifications ({error}): rescanning on every tick");
+                return Watcher {
+                    inner: None,
+                    watched: HashSet::new(),
+                    events: never(),
+                };
+            }
+        };
+        watcher.watch(keys_dir);
+        watcher
+    }
+
+    /// Also watches the folder `file` is in (a poem's).
+    pub fn watch_folder_of(&mut self, file: &Path) {
+        if let Some(folder) = file.parent() {
+            self.watch(folder);
+        }
+    }
+
+    fn watch(&mut self, folder: &Path) {
+        let folder = if folder.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            folder
+        };
+        let Some(inner) = self.inner.as_mut() else {
+            return;
+        };
+        if self.watched.contains(folder) {
+            return;
+        }
+        use notify::Watcher as _;
+        match inner.watch(folder, notify::RecursiveMode::NonRecursive) {
+            Ok(()) => {
+                self.watched.insert(folder.to_path_buf());
+            }
+            Err(error) => {
+                log::debug!(
+                    "cannot watch {} ({error}): rescanning on every tick",
+                    folder.display()
+                );
+                self.inner = None;
+            }
+        }
+    }
+
+    /// Notifications, to `select!` on.
+    pub fn events(&self) -> &Receiver<notify::Result<notify::Event>> {
+        &self.events
+    }
+
+    /// Whether every tick must rescan, having no notifications to go by.
+    pub fn polls(&self) -> bool {
+        self.inner.is_none()
+    }
+}
 
 /// What a key file and its poem looked like.
 #[derive(Debug, Clone, PartialEq, Eq)]
