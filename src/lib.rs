@@ -147,15 +147,25 @@ fn run_flock(args: RunArgs) -> Result<bool, Error> {
     if let Some(workers) = workers {
         workers.join();
     }
-    print!("{summary}");
+    // One write: stdout is line-buffered, and ten thousand rows are ten thousand writes.
+    let mut table = summary.to_string();
     for problem in &problems {
-        println!("not started: {problem}");
+        table.push_str(&format!("not started: {problem}\n"));
     }
+    print_all(&table);
     if let Some(sandbox) = sandbox {
         print!("{}", sandbox_report(&sandbox.posts()));
         sandbox.stop();
     }
     Ok(!summary.any_bot_failed() && problems.is_empty())
+}
+
+/// Writes `text` to stdout at once; a closed stdout (a pipe gone) is no reason to fail.
+fn print_all(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 /// The folder where bots keep their place. `--sandbox` keeps none unless `--state-dir` is given:

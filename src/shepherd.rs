@@ -81,6 +81,9 @@ struct Shepherd<'a> {
     flock: HashMap<Arc<str>, Flockmate>,
     files: HashMap<PathBuf, Known>,
     watcher: Watcher,
+    /// Threads of Sheep that stopped with the flock, joined at the end: joining each as its
+    /// report comes would wait out every thread's exit one by one.
+    stopped: Vec<JoinHandle<Position>>,
     /// Something changed since the last rescan.
     dirty: bool,
     stopping: bool,
@@ -99,6 +102,7 @@ pub fn run(flock: Flock, settings: &Settings, stop: &Stop) -> Summary {
         flock: HashMap::new(),
         files: HashMap::new(),
         watcher: Watcher::new(&settings.keys_dir),
+        stopped: Vec::new(),
         dirty: false,
         stopping: false,
     };
@@ -115,6 +119,11 @@ pub fn run(flock: Flock, settings: &Settings, stop: &Stop) -> Summary {
         shepherd.start(bot, None);
     }
     shepherd.tend(&inbox);
+    for handle in shepherd.stopped.drain(..) {
+        // A Sheep catches its own panics; a join error would mean the catching failed, and
+        // its tally already lacks a clean stop, which marks it failed.
+        let _ = handle.join();
+    }
     Summary {
         bots: shepherd.tallies,
     }
@@ -203,6 +212,9 @@ impl Shepherd<'_> {
         let Some(mut mate) = self.flock.remove(name) else {
             return;
         };
+        if self.stopping || !matches!(mate.then, Then::Restart(_)) {
+            self.stopped.extend(mate.handle.take());
+        }
         let position = mate
             .handle
             .take()
