@@ -32,6 +32,17 @@ pub struct Workers {
     threads: Vec<JoinHandle<()>>,
 }
 
+type Answers = (
+    Sender<Result<Posted, PostError>>,
+    Receiver<Result<Posted, PostError>>,
+);
+
+thread_local! {
+    /// Each Sheep's own channel for its answers, made once: a channel a post would leave a
+    /// freed allocation cached in each of ten thousand threads.
+    static ANSWERS: Answers = crossbeam_channel::bounded(1);
+}
+
 /// Workers' stacks: room for a TLS handshake many times over.
 const WORKER_STACK: usize = 2 * 1024 * 1024;
 
@@ -81,7 +92,7 @@ impl Post for Pool {
         text: &str,
         reply_to: Option<&str>,
     ) -> Result<Posted, PostError> {
-        let (answer, reply) = crossbeam_channel::bounded(1);
+        let (answer, reply) = ANSWERS.with(Clone::clone);
         let job = Job {
             credentials: credentials.clone(),
             text: text.to_string(),

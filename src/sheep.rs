@@ -12,7 +12,7 @@ use crate::order::{self, Order};
 use crate::poem::Poem;
 use crate::policy::{self, Action, Tries, Trouble};
 use crate::schedule::{self, Intervals, Place};
-use crate::state::{BotState, StateDir};
+use crate::state::{BotState, Slot};
 use crate::stop::{Stop, Waited};
 use crate::thread;
 use crossbeam_channel::Sender;
@@ -53,7 +53,7 @@ pub enum Poster {
 
 /// Where a Sheep keeps its place between runs.
 pub struct Memory {
-    pub dir: Arc<StateDir>,
+    pub slot: Slot,
     /// Of the poem this Sheep recites.
     pub fingerprint: String,
     /// False in a dry run: nothing was posted, so the place must not move on disk.
@@ -161,6 +161,17 @@ impl Sheep {
         let mut tries = Tries::default();
         let mut stamped = false;
         let mut last_post: Option<(String, SystemTime)> = None;
+        // The saved record, kept and updated in place so a save allocates nothing.
+        let mut record = BotState {
+            next_line: 0,
+            cycle: 0,
+            last_post_id: None,
+            last_post_at: None,
+            poem_fingerprint: fingerprint.clone(),
+            next_part: 0,
+            reply_to: None,
+            in_flight: false,
+        };
         // A post sent just before a crash and re-sent now is a duplicate of itself: with
         // `stamp`, that one is counted, not stamped and posted again.
         let mut resent = std::mem::take(&mut position.in_flight);
@@ -201,7 +212,7 @@ impl Sheep {
                     ),
                 });
                 (slot, wake) = self.next_line(position, slot, None);
-                self.remember(position, last_post.as_ref());
+                self.remember(position, last_post.as_ref(), &mut record);
                 continue;
             };
             let line = LineNo {
@@ -210,18 +221,23 @@ impl Sheep {
                 part: position.part,
                 parts: parts.len(),
             };
-            let text = if stamped {
-                thread::stamp(part, &jiff::Zoned::now())
+            // Borrowed unless stamped: a copy a post would be freed in this thread, and ten
+            // thousand threads each keep a cache of what they freed.
+            let text: std::borrow::Cow<str> = if stamped {
+                thread::stamp(part, &jiff::Zoned::now()).into()
             } else {
-                part.clone()
+                part.as_str().into()
             };
             if stamps && !stamped && !position.in_flight {
                 position.in_flight = true;
-                self.remember(position, last_post.as_ref());
+                self.remember(position, last_post.as_ref(), &mut record);
             }
             let (action, result) = match &self.poster {
                 Poster::DryRun => {
-                    self.report(Event::DryRun { line, text });
+                    self.report(Event::DryRun {
+                        line,
+                        text: text.into_owned(),
+                    });
                     let posted = Action::Advance {
                         already_there: false,
                         not_before: None,
@@ -269,7 +285,7 @@ impl Sheep {
                     } else {
                         (slot, wake) = self.next_line(position, slot, held);
                     }
-                    self.remember(position, last_post.as_ref());
+                    self.remember(position, last_post.as_ref(), &mut record);
                 }
                 Action::Skip => {
                     stamped = false;
@@ -277,7 +293,7 @@ impl Sheep {
                     position.in_flight = false;
                     (slot, wake) = self.next_line(position, slot, None);
                     // A line that can never post is not tried again after a restart either.
-                    self.remember(position, last_post.as_ref());
+                    self.remember(position, last_post.as_ref(), &mut record);
                 }
                 Action::Retry { wait } => wake = Instant::now() + wait,
                 Action::StopBot => return self.stop_why(result.and_then(Result::err)),
@@ -351,21 +367,26 @@ impl Sheep {
 
     /// Saves the position, so a restart resumes here. Only after X confirmed the post (or said
     /// it can never post): a crash before this re-sends it, which X's duplicate rule absorbs.
-    fn remember(&self, position: &Position, last_post: Option<&(String, SystemTime)>) {
+    fn remember(
+        &self,
+        position: &Position,
+        last_post: Option<&(String, SystemTime)>,
+        record: &mut BotState,
+    ) {
         let Some(memory) = self.memory.as_ref().filter(|memory| memory.save) else {
             return;
         };
-        let state = BotState {
-            next_line: position.place.line,
-            cycle: position.place.cycle,
-            last_post_id: last_post.map(|(id, _)| id.clone()),
-            last_post_at: last_post.map(|(_, at)| *at),
-            poem_fingerprint: memory.fingerprint.clone(),
-            next_part: position.part,
-            reply_to: position.reply_to.clone(),
-            in_flight: position.in_flight,
-        };
-        if let Err(error) = memory.dir.save(&self.name, &state) {
+        record.next_line = position.place.line;
+        record.cycle = position.place.cycle;
+        set(
+            &mut record.last_post_id,
+            last_post.map(|(id, _)| id.as_str()),
+        );
+        record.last_post_at = last_post.map(|(_, at)| *at);
+        record.next_part = position.part;
+        set(&mut record.reply_to, position.reply_to.as_deref());
+        record.in_flight = position.in_flight;
+        if let Err(error) = memory.slot.save(record) {
             self.report(Event::StateNotSaved {
                 error: error.to_string(),
             });
@@ -428,6 +449,20 @@ fn outcome_event(
             error: error(),
         }),
         (Action::StopBot | Action::PauseApp { .. }, _) => None,
+    }
+}
+
+/// Sets `slot` to `value`, reusing the string it holds.
+fn set(slot: &mut Option<String>, value: Option<&str>) {
+    match (slot.as_mut(), value) {
+        (Some(held), Some(value)) => {
+            if held != value {
+                held.clear();
+                held.push_str(value);
+            }
+        }
+        (None, Some(value)) => *slot = Some(value.to_string()),
+        (_, None) => *slot = None,
     }
 }
 

@@ -261,7 +261,7 @@ impl Shepherd<'_> {
             (None, None) => Position::default(),
         };
         let memory = settings.state.as_ref().map(|dir| Memory {
-            dir: Arc::clone(dir),
+            slot: dir.slot(&bot.name),
             fingerprint,
             save: settings.save_state,
         });

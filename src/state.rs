@@ -185,27 +185,18 @@ impl StateDir {
     /// still holds the previous state. Call it from the bot's own thread only: the temporary
     /// file is per bot, not per call.
     pub fn save(&self, bot: &str, state: &BotState) -> Result<(), StateError> {
+        self.slot(bot).save(state)
+    }
+
+    /// `bot`'s file and its twin, named once for every save of a running bot.
+    pub fn slot(&self, bot: &str) -> Slot {
         let path = self.path(bot);
-        let temp = temp_path(&path);
-        let fail = |step: &'static str, path: &Path| {
-            let bot = bot.to_string();
-            let dir = self.dir.clone();
-            let path = path.to_path_buf();
-            move |source| StateError::CannotSave {
-                bot,
-                dir,
-                step,
-                path,
-                source,
-            }
-        };
-        let bytes = encode(state).map_err(fail("encoding", &path))?;
-        if let Err(error) = write_synced(&temp, &bytes) {
-            // Best effort: the temporary file is never read, this only keeps the folder tidy.
-            let _ = fs::remove_file(&temp);
-            return Err(fail("writing", &temp)(error));
+        Slot {
+            bot: bot.to_string(),
+            dir: self.dir.clone(),
+            temp: temp_path(&path),
+            path,
         }
-        replace(&temp, &path).map_err(fail("renaming", &temp))
     }
 
     /// The path of a bot's state file. Always directly inside the state folder, whatever the
@@ -231,6 +222,36 @@ pub fn fingerprint(lines: &[String]) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
+}
+
+/// One bot's state file and its twin. A running bot saves through its slot, so a save
+/// allocates nothing but the record it writes.
+#[derive(Debug, Clone)]
+pub struct Slot {
+    bot: String,
+    dir: PathBuf,
+    path: PathBuf,
+    temp: PathBuf,
+}
+
+impl Slot {
+    /// Saves atomically, as `StateDir::save`.
+    pub fn save(&self, state: &BotState) -> Result<(), StateError> {
+        let fail = |step: &'static str, path: &Path, source: io::Error| StateError::CannotSave {
+            bot: self.bot.clone(),
+            dir: self.dir.clone(),
+            step,
+            path: path.to_path_buf(),
+            source,
+        };
+        let bytes = encode(state).map_err(|error| fail("encoding", &self.path, error))?;
+        if let Err(error) = write_synced(&self.temp, &bytes) {
+            // Best effort: the temporary file is never read, this only keeps the folder tidy.
+            let _ = fs::remove_file(&self.temp);
+            return Err(fail("writing", &self.temp, error));
+        }
+        replace(&self.temp, &self.path).map_err(|error| fail("renaming", &self.temp, error))
+    }
 }
 
 /// The file as written. Unknown fields are ignored so that an older botflock can read a newer
@@ -273,11 +294,12 @@ fn encode(state: &BotState) -> Result<Vec<u8>, io::Error> {
         reply_to: state.reply_to.clone(),
         in_flight: state.in_flight,
     };
-    let mut bytes = serde_json::to_vec(&file).map_err(io::Error::other)?;
+    const RECORD: usize = 512;
+    let mut bytes = Vec::with_capacity(RECORD);
+    serde_json::to_writer(&mut bytes, &file).map_err(io::Error::other)?;
     // Padded with spaces (which JSON allows after a value) to a whole number of records, so
     // every save of a bot writes the same length over the same blocks. A final newline, so
     // `cat` leaves the prompt on its own line.
-    const RECORD: usize = 512;
     let padded = (bytes.len() + 1).div_ceil(RECORD) * RECORD;
     bytes.resize(padded - 1, b' ');
     bytes.push(b'\n');
