@@ -325,27 +325,12 @@ impl Client {
 
     /// POSTs to an OAuth endpoint and reads its form-encoded answer.
     fn grant(&self, url: &str, authorization: &str) -> Result<Granted, PostError> {
-        let mut response = self
+        let response = self
             .agent
             .post(url)
             .header("Authorization", authorization)
-            .send_empty()
-            .map_err(network_error)?;
-        let status = response.status().as_u16();
-        let limits = RateLimits::from_headers(response.headers());
-        let answer = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_ANSWER_BYTES)
-            .read_to_string()
-            .map_err(network_error)?;
-        if !(200..300).contains(&status) {
-            return Err(PostError::Status {
-                status,
-                problem: Problem::from_body(&answer),
-                limits: Box::new(limits),
-            });
-        }
+            .send_empty();
+        let (status, _, answer) = read_answer(response)?;
         let mut pairs: Vec<(String, String)> = form_urlencoded::parse(answer.as_bytes())
             .map(|(key, value)| (key.into_owned(), value.into_owned()))
             .collect();
@@ -376,28 +361,13 @@ impl Client {
         }
         // The JSON body is not part of the signature: OAuth 1.0a signs only form bodies.
         let authorization = sign("POST", &self.tweets_url, credentials);
-        let mut response = self
+        let response = self
             .agent
             .post(&self.tweets_url)
             .header("Authorization", &authorization)
             .content_type("application/json")
-            .send(body.to_string())
-            .map_err(network_error)?;
-        let status = response.status().as_u16();
-        let limits = RateLimits::from_headers(response.headers());
-        let answer = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_ANSWER_BYTES)
-            .read_to_string()
-            .map_err(network_error)?;
-        if !(200..300).contains(&status) {
-            return Err(PostError::Status {
-                status,
-                problem: Problem::from_body(&answer),
-                limits: Box::new(limits),
-            });
-        }
+            .send(body.to_string());
+        let (status, limits, answer) = read_answer(response)?;
         let id = serde_json::from_str::<serde_json::Value>(&answer)
             .ok()
             .and_then(|json| json["data"]["id"].as_str().map(str::to_string));
@@ -420,6 +390,29 @@ fn sign(method: &str, url: &str, credentials: &Credentials) -> String {
         credentials.token_secret.expose(),
     );
     oauth1::authorize(method, url, &consumer, Some(&token), None)
+}
+
+/// The status, quotas and body of a 2xx answer; X's problem for any other.
+fn read_answer(
+    response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<(u16, RateLimits, String), PostError> {
+    let mut response = response.map_err(network_error)?;
+    let status = response.status().as_u16();
+    let limits = RateLimits::from_headers(response.headers());
+    let answer = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_ANSWER_BYTES)
+        .read_to_string()
+        .map_err(network_error)?;
+    if !(200..300).contains(&status) {
+        return Err(PostError::Status {
+            status,
+            problem: Problem::from_body(&answer),
+            limits: Box::new(limits),
+        });
+    }
+    Ok((status, limits, answer))
 }
 
 fn network_error(error: ureq::Error) -> PostError {

@@ -1,36 +1,16 @@
 //! Running a flock day to day: check, long lines as threads, live changes, schedules, status,
 //! new keys, one-off posts, and the safety warnings.
 
-use crate::support::signed;
 use crate::support::x::{TestX, account_of_app};
-use crate::support::{Env, credentials, key_json, key_json_of_app};
+use crate::support::{Env, credentials, fast_run, key_json, key_json_of_app};
 use botflock::sandbox::Config;
 use std::time::Duration;
 
+/// Fast flock arguments against `x`, rescanning the keys folder every 200 ms, then `extra`.
 fn fast(x: &TestX, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "run",
-        "--api-base",
-        &x.api_base(),
-        "--line-interval",
-        "0s",
-        "--poem-interval",
-        "1h",
-        "--backoff-unit",
-        "10ms",
-        "--rescan",
-        "200ms",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut args = fast_run(x, &["--rescan", "200ms"]);
     args.extend(extra.iter().map(|s| s.to_string()));
     args
-}
-
-fn start(env: &Env, args: &[String]) -> crate::support::Running {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    env.start(&args)
 }
 
 #[test]
@@ -91,7 +71,7 @@ fn a_long_line_is_posted_as_a_thread_of_replies() {
         .collect::<Vec<_>>()
         .join(" ");
     env.bot("ann", &["first", &long, "last"]);
-    let flock = start(&env, &fast(&x, &[]));
+    let flock = env.start_args(&fast(&x, &[]));
     flock.wait_for("the whole poem", |_| {
         x.posts_by("ann").iter().any(|p| p.text == "last")
     });
@@ -124,7 +104,7 @@ fn long_lines_skip_posts_nothing_for_them_and_says_so() {
     let env = Env::new();
     let long = "word ".repeat(80);
     env.bot("ann", &["first", long.trim(), "last"]);
-    let flock = start(&env, &fast(&x, &["--long-lines", "skip"]));
+    let flock = env.start_args(&fast(&x, &["--long-lines", "skip"]));
     flock.wait_for("the last line", |_| x.posts_by("ann").len() == 2);
     flock.signal("INT");
     let finished = flock.finish();
@@ -143,7 +123,7 @@ fn key_files_added_changed_and_removed_are_picked_up_while_running() {
     env.bot("ann", &["ann one", "ann two", "ann three", "ann four"]);
     let mut args = fast(&x, &[]);
     args[4] = "300ms".into();
-    let flock = start(&env, &args);
+    let flock = env.start_args(&args);
     flock.wait_for_lines("ann: posted line 1/4", 1);
 
     // Added: a new Sheep starts.
@@ -194,7 +174,7 @@ fn an_edited_poem_is_picked_up_and_starts_again_at_line_1() {
     env.bot("ann", &["old one", "old two", "old three"]);
     let mut args = fast(&x, &[]);
     args[4] = "1h".into();
-    let flock = start(&env, &args);
+    let flock = env.start_args(&args);
     flock.wait_for_lines("ann: posted line 1/3", 1);
     env.bot("ann", &["new one", "new two", "new three"]);
     flock.wait_for_lines("changed: starting again at line 1", 1);
@@ -214,7 +194,7 @@ fn shuffle_posts_every_line_once_a_round_and_stamp_lets_a_poem_recite_again() {
     env.bot("ann", &refs);
     let mut args = fast(&x, &["--order", "shuffle", "--on-duplicate", "stamp"]);
     args[6] = "0s".into();
-    let flock = start(&env, &args);
+    let flock = env.start_args(&args);
     flock.wait_for("two rounds", |_| x.posts_by("ann").len() >= 16);
     flock.signal("INT");
     flock.finish();
@@ -252,7 +232,7 @@ fn outside_its_active_hours_a_bot_waits_and_sends_nothing() {
     let opens = &now + jiff::Span::new().hours(2);
     let closes = &now + jiff::Span::new().hours(3);
     let window = format!("{}-{}", opens.strftime("%H:%M"), closes.strftime("%H:%M"));
-    let flock = start(&env, &fast(&x, &["--active-hours", &window]));
+    let flock = env.start_args(&fast(&x, &["--active-hours", &window]));
     flock.wait_for_lines("ann: outside its active hours; next post at", 1);
     std::thread::sleep(Duration::from_millis(300));
     flock.signal("INT");
@@ -275,7 +255,7 @@ fn jitter_varies_each_wait_within_its_fraction() {
     env.bot("ann", &lines.iter().map(String::as_str).collect::<Vec<_>>());
     let mut args = fast(&x, &["--jitter", "0.5"]);
     args[4] = "200ms".into();
-    let flock = start(&env, &args);
+    let flock = env.start_args(&args);
     flock.wait_for("the poem", |_| x.posts_by("ann").len() == 8);
     flock.signal("INT");
     flock.finish();
@@ -294,7 +274,7 @@ fn the_status_table_is_logged_while_running_and_printed_at_exit() {
     let x = TestX::for_bots(&["ann"], Config::default());
     let env = Env::new();
     env.bot("ann", &["one", "two"]);
-    let flock = start(&env, &fast(&x, &["--status-every", "300ms"]));
+    let flock = env.start_args(&fast(&x, &["--status-every", "300ms"]));
     flock.wait_for_lines("status: ann ", 2);
     flock.signal("INT");
     let finished = flock.finish();
@@ -480,7 +460,6 @@ fn loose_key_files_are_warned_about_and_plain_http_is_refused() {
         "{}",
         refused.log
     );
-    let _ = signed::now();
 }
 
 #[test]
@@ -505,7 +484,7 @@ fn with_stamp_a_line_resent_after_a_crash_is_counted_not_posted_twice() {
         serde_json::json!({"next_line": 1, "cycle": 0, "poem_fingerprint": fingerprint, "in_flight": true})
             .to_string(),
     );
-    let flock = start(&env, &fast(&x, &["--on-duplicate", "stamp"]));
+    let flock = env.start_args(&fast(&x, &["--on-duplicate", "stamp"]));
     flock.wait_for("the poem's end", |_| x.posts_by("ann").len() == 3);
     flock.wait_for_lines("ann: poem round 1 done", 1);
     flock.signal("INT");

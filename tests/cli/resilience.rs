@@ -2,7 +2,7 @@
 //! pause covers all its bots, and places survive restarts and kills.
 
 use crate::support::x::{TestX, account_of_app};
-use crate::support::{Env, key_json_of_app};
+use crate::support::{Env, fast_run, key_json_of_app};
 use botflock::sandbox::Config;
 use botflock::sandbox::faults::Faults;
 use botflock::sandbox::limits::Tier;
@@ -16,29 +16,9 @@ fn strs(lines: &[String]) -> Vec<&str> {
     lines.iter().map(String::as_str).collect()
 }
 
-/// Fast flock arguments against `x`: no waits, backoff in tens of milliseconds.
+/// Fast flock arguments against `x`, with a short timeout for the hanging faults.
 fn fast(x: &TestX) -> Vec<String> {
-    [
-        "run",
-        "--api-base",
-        &x.api_base(),
-        "--line-interval",
-        "0s",
-        "--poem-interval",
-        "1h",
-        "--backoff-unit",
-        "10ms",
-        "--timeout",
-        "500ms",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
-fn start(env: &Env, args: &[String]) -> crate::support::Running {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    env.start(&args)
+    fast_run(x, &["--timeout", "500ms"])
 }
 
 #[test]
@@ -60,7 +40,7 @@ fn failures_retry_the_same_line_and_nothing_is_skipped_or_doubled() {
     let poem = lines("ann", 8);
     let env = Env::new();
     env.bot("ann", &strs(&poem));
-    let flock = start(&env, &fast(&x));
+    let flock = env.start_args(&fast(&x));
     flock.wait_for("the whole poem posted", |_| x.posts_by("ann").len() == 8);
     flock.signal("INT");
     let finished = flock.finish();
@@ -97,7 +77,7 @@ fn a_spent_rate_limit_is_waited_out_until_its_reset() {
     let poem = lines("ann", 20);
     let env = Env::new();
     env.bot("ann", &strs(&poem));
-    let flock = start(&env, &fast(&x));
+    let flock = env.start_args(&fast(&x));
     // The 17th post's answer shows the day's quota spent: the bot waits for its reset, a day
     // away, rather than spending a request on a certain 429.
     flock.wait_for_lines("ann: a rate limit is spent; next post at", 1);
@@ -126,13 +106,13 @@ fn a_429_is_waited_out_until_the_latest_spent_reset() {
     let x = TestX::for_bots(&["ann"], Config::default());
     let env = Env::new();
     env.bot("ann", &strs(&lines("ann", 110)));
-    let first = start(&env, &fast(&x));
+    let first = env.start_args(&fast(&x));
     first.wait_for_lines("ann: a rate limit is spent", 1);
     first.signal("INT");
     first.finish();
     // A new run does not know the window is spent: its first try meets a 429, whose headers
     // say when the window resets, and it waits for exactly that.
-    let second = start(&env, &fast(&x));
+    let second = env.start_args(&fast(&x));
     second.wait_for_lines(
         "ann: line 101/110 failed (http status 429: Too Many Requests)",
         1,
@@ -189,7 +169,7 @@ fn an_apps_spent_daily_quota_pauses_every_bot_of_the_app_with_one_message() {
             key_json_of_app(name, app, &format!("../poems/{name}.txt")),
         );
     }
-    let flock = start(&env, &fast(&x));
+    let flock = env.start_args(&fast(&x));
     flock.wait_for_lines("paused for every bot that uses it", 1);
     flock.wait_for("cat, on another app, to finish", |_| {
         x.posts_by("cat").len() == 12
@@ -222,7 +202,7 @@ fn running_out_of_credit_pauses_the_app_until_restarted() {
     );
     let env = Env::new();
     env.bot("ann", &strs(&lines("ann", 6)));
-    let flock = start(&env, &fast(&x));
+    let flock = env.start_args(&fast(&x));
     flock.wait_for_lines("add credit, then restart botflock", 1);
     let sent = x.requests();
     std::thread::sleep(Duration::from_millis(300));
@@ -241,11 +221,11 @@ fn a_clean_stop_resumes_at_the_next_line() {
     env.bot("ann", &strs(&poem));
     let mut args = fast(&x);
     args[4] = "1h".into(); // a long line interval: the first run posts line 1 only
-    let first = start(&env, &args);
+    let first = env.start_args(&args);
     first.wait_for_lines("ann: posted line 1/6", 1);
     first.signal("INT");
     assert_eq!(first.finish().code, Some(0));
-    let second = start(&env, &fast(&x));
+    let second = env.start_args(&fast(&x));
     second.wait_for("the rest of the poem", |_| x.posts_by("ann").len() == 6);
     second.signal("INT");
     let finished = second.finish();
@@ -275,12 +255,12 @@ fn a_changed_poem_starts_again_at_line_1_and_says_so() {
     env.bot("ann", &["old one", "old two", "old three"]);
     let mut args = fast(&x);
     args[4] = "1h".into();
-    let first = start(&env, &args);
+    let first = env.start_args(&args);
     first.wait_for_lines("ann: posted line 1/3", 1);
     first.signal("INT");
     first.finish();
     env.bot("ann", &["new one", "new two", "new three"]);
-    let second = start(&env, &args);
+    let second = env.start_args(&args);
     second.wait_for_lines("ann: posted line 1/3", 1);
     second.signal("INT");
     let finished = second.finish();
@@ -358,14 +338,14 @@ fn killed_at_random_moments_and_restarted_the_flock_posts_every_line_exactly_onc
             .all(|(name, poem)| x.posts_by(name).len() == poem.len())
     };
     for _ in 0..6 {
-        let flock = start(&env, &args);
+        let flock = env.start_args(&args);
         // Somewhere in the middle of the poems.
         std::thread::sleep(Duration::from_millis(50 + rand::random::<u64>() % 150));
         flock.signal("KILL");
         let _ = flock.finish();
     }
     assert!(!done(), "the kills came before the poems were done");
-    let flock = start(&env, &args);
+    let flock = env.start_args(&args);
     flock.wait_for("every poem done", |_| done());
     flock.signal("INT");
     assert_eq!(flock.finish().code, Some(0));
@@ -385,7 +365,7 @@ fn a_line_x_will_never_take_is_skipped_loudly_and_the_poem_goes_on() {
     let env = Env::new();
     // U+FFFE is a character X refuses in any post.
     env.bot("ann", &["before", "a \u{FFFE} b", "after"]);
-    let flock = start(&env, &fast(&x));
+    let flock = env.start_args(&fast(&x));
     flock.wait_for("the line after", |_| x.posts_by("ann").len() == 2);
     flock.signal("INT");
     let finished = flock.finish();

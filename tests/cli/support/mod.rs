@@ -110,10 +110,33 @@ impl Env {
         }
     }
 
+    /// Starts botflock with owned arguments (as `fast_run` makes them).
+    pub fn start_args(&self, args: &[String]) -> Running {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.start(&args)
+    }
+
     /// Runs botflock to its end (it must end by itself).
     pub fn run(&self, args: &[&str]) -> Finished {
         self.start(args).finish()
     }
+}
+
+/// `run` against `x` with no waits between lines, an hour between rounds and backoff in tens
+/// of milliseconds, then `extra`. The line interval is `args[4]`, for tests to change.
+pub fn fast_run(x: &x::TestX, extra: &[&str]) -> Vec<String> {
+    let base = [
+        "run",
+        "--api-base",
+        &x.api_base(),
+        "--line-interval",
+        "0s",
+        "--poem-interval",
+        "1h",
+        "--backoff-unit",
+        "10ms",
+    ];
+    base.iter().chain(extra).map(|s| s.to_string()).collect()
 }
 
 pub fn key_json(name: &str, poem_file: &str) -> String {
