@@ -409,6 +409,7 @@ impl Shepherd<'_> {
             );
             return;
         }
+        let was_known = running.is_some();
         match running.and_then(|old| self.flock.get_mut(&old).map(|mate| (old, mate))) {
             Some((old, mate)) if old == name => {
                 log::info!("{name}: key file or poem changed: restarting with the new settings");
@@ -422,10 +423,12 @@ impl Shepherd<'_> {
                 self.start(bot, None);
             }
             None => {
-                log::info!(
-                    "{name}: key file {} added: starting this bot",
-                    path.display()
-                );
+                let what = if was_known {
+                    "changed: starting this bot again"
+                } else {
+                    "added: starting this bot"
+                };
+                log::info!("{name}: key file {} {what}", path.display());
                 self.start(bot, None);
             }
         }

@@ -499,3 +499,29 @@ fn with_stamp_a_line_resent_after_a_crash_is_counted_not_posted_twice() {
         finished.log
     );
 }
+
+#[test]
+fn a_bot_stopped_for_its_credentials_starts_again_when_its_key_file_is_fixed() {
+    let x = TestX::with_accounts(&[account_of_app("ann", "ann")], Config::default());
+    let env = Env::new();
+    env.bot("ann", &["one", "two"]);
+    let mut key: serde_json::Value =
+        serde_json::from_str(&key_json("ann", "../poems/ann.txt")).unwrap();
+    key["oauth_token_secret"] = "a typo".into();
+    env.write("keys/ann.json", key.to_string());
+    let flock = env.start_args(&fast(&x, &[]));
+    flock.wait_for_lines("ann: stopped: X rejected the credentials", 1);
+    env.write("keys/ann.json", key_json("ann", "../poems/ann.txt"));
+    flock.wait_for("ann to post after the fix", |_| {
+        x.posts_by("ann").len() == 2
+    });
+    flock.signal("INT");
+    let finished = flock.finish();
+    assert!(
+        finished
+            .log
+            .contains("ann: key file keys/ann.json changed: starting this bot again"),
+        "{}",
+        finished.log
+    );
+}
