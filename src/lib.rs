@@ -10,6 +10,7 @@ pub mod duration;
 pub mod enroll;
 pub mod error;
 pub mod event;
+pub mod flock;
 pub mod forecast;
 pub mod keys;
 pub mod length;
@@ -22,6 +23,7 @@ pub mod pool;
 pub mod sandbox;
 pub mod schedule;
 pub mod secret;
+pub mod serve;
 pub mod sheep;
 pub mod shepherd;
 pub mod signals;
@@ -31,10 +33,9 @@ pub mod stop;
 pub mod thread;
 pub mod watch;
 
-use cli::{Cli, Command, RunArgs, SandboxArgs};
+use cli::{Cli, Command};
 use error::Error;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// Exit codes: 0 all well (also after a clean stop), 1 a bot failed, 2 usage or configuration.
 pub fn exit_code(result: Result<bool, Error>) -> ExitCode {
@@ -51,8 +52,8 @@ pub fn exit_code(result: Result<bool, Error>) -> ExitCode {
 /// Runs the command; `Ok(true)` when every bot ended well.
 pub fn run(cli: Cli) -> Result<bool, Error> {
     match cli.command {
-        Command::Run(args) => run_flock(args),
-        Command::Sandbox(args) => run_sandbox(args),
+        Command::Run(args) => flock::run(args),
+        Command::Sandbox(args) => serve::run(args),
         Command::Check(args) => {
             let defaults = sheep::Plan {
                 intervals: schedule::Intervals {
@@ -72,188 +73,4 @@ pub fn run(cli: Cli) -> Result<bool, Error> {
             command: cli::KeysCommand::New(args),
         } => enroll::run(args),
     }
-}
-
-fn run_flock(args: RunArgs) -> Result<bool, Error> {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let flock = keys::load_folder(&args.keys_dir, &cwd)?;
-    for problem in &flock.problems {
-        log::error!("skipping this bot: {problem}");
-    }
-    let problems: Vec<String> = flock.problems.iter().map(ToString::to_string).collect();
-    if flock.bots.is_empty() {
-        return Err(Error::NoBotCanRun {
-            dir: args.keys_dir,
-            problems: flock.problems.len(),
-        });
-    }
-    let sandbox = if args.sandbox {
-        Some(start_sandbox_for(&args)?)
-    } else {
-        None
-    };
-    let (switch, stop) = stop::channel();
-    let mut workers = None;
-    let poster = if args.dry_run {
-        sheep::Poster::DryRun
-    } else {
-        let api_base = match &sandbox {
-            Some(sandbox) => sandbox.api_base(),
-            None => args.api_base.clone(),
-        };
-        let base = client::ApiBase::parse(&api_base)?;
-        let client = Arc::new(client::Client::new(&base, args.timeout));
-        let (pool, started) =
-            pool::start(client, args.connections, &stop).map_err(Error::Threads)?;
-        workers = Some(started);
-        sheep::Poster::Live(Arc::new(pool))
-    };
-    let state = open_state(&args)?;
-    let settings = shepherd::Settings {
-        defaults: sheep::Plan {
-            intervals: schedule::Intervals {
-                line: args.line_interval,
-                poem: args.poem_interval,
-            },
-            order: args.order,
-            jitter: args.jitter,
-            active_hours: args.active_hours,
-            on_duplicate: args.on_duplicate,
-            long_lines: args.long_lines,
-        },
-        poster,
-        state: state.map(Arc::new),
-        save_state: !args.dry_run,
-        backoff_unit: args.backoff_unit,
-        keys_dir: args.keys_dir.clone(),
-        cwd: cwd.clone(),
-        rescan: (!args.rescan.is_zero()).then_some(args.rescan),
-        status_every: (!args.status_every.is_zero()).then_some(args.status_every),
-    };
-    signals::install(switch).map_err(|error| Error::Signals(error.to_string()))?;
-    log::info!(
-        "starting {} bots from {}{}",
-        flock.bots.len(),
-        args.keys_dir.display(),
-        if args.dry_run {
-            " (dry run: nothing is posted)"
-        } else {
-            ""
-        }
-    );
-    let summary = shepherd::run(flock, &settings, &stop);
-    // Every Sheep is gone, and with them every handle on the pool: its workers end.
-    drop(settings);
-    if let Some(workers) = workers {
-        workers.join();
-    }
-    // One write: stdout is line-buffered, and ten thousand rows are ten thousand writes.
-    let mut table = summary.to_string();
-    for problem in &problems {
-        table.push_str(&format!("not started: {problem}\n"));
-    }
-    print_all(&table);
-    if let Some(sandbox) = sandbox {
-        print!("{}", sandbox_report(&sandbox.posts()));
-        sandbox.stop();
-    }
-    Ok(!summary.any_bot_failed() && problems.is_empty())
-}
-
-/// Writes `text` to stdout at once; a closed stdout (a pipe gone) is no reason to fail.
-fn print_all(text: &str) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-}
-
-/// The folder where bots keep their place. `--sandbox` keeps none unless `--state-dir` is given:
-/// the sandbox forgets its posts at exit, and must never move a real flock's places. A dry run
-/// reads places (to show what comes next) but does not create the folder.
-fn open_state(args: &RunArgs) -> Result<Option<state::StateDir>, Error> {
-    let dir = match (&args.state_dir, args.sandbox) {
-        (Some(dir), _) => dir.clone(),
-        (None, true) => return Ok(None),
-        (None, false) => args.keys_dir.join(".state"),
-    };
-    if args.dry_run && !dir.is_dir() {
-        return Ok(None);
-    }
-    state::StateDir::open(&dir).map(Some).map_err(Error::State)
-}
-
-/// The in-process sandbox for `run --sandbox`: the keys folder's accounts, requests logged at
-/// debug level so the flock's own lines stay readable.
-fn start_sandbox_for(args: &RunArgs) -> Result<sandbox::Sandbox, Error> {
-    let (accounts, _problems) = keys::load_accounts(&args.keys_dir)?;
-    let config = sandbox::Config {
-        request_log: log::Level::Debug,
-        ..sandbox::Config::default()
-    };
-    let sandbox = sandbox::Sandbox::start(config, &accounts).map_err(Error::Sandbox)?;
-    log::info!(
-        "sandbox: a local X API on {} with {} accounts; nothing reaches X",
-        sandbox.api_base(),
-        accounts.len()
-    );
-    Ok(sandbox)
-}
-
-/// What each account posted to the sandbox, for the end of `run --sandbox`.
-fn sandbox_report(posts: &[sandbox::timeline::Post]) -> String {
-    let mut authors: Vec<&str> = posts.iter().map(|post| post.author.as_str()).collect();
-    authors.sort_unstable();
-    authors.dedup();
-    let mut out = format!("\nposted to the sandbox ({} posts):\n", posts.len());
-    for author in authors {
-        let theirs: Vec<_> = posts.iter().filter(|post| post.author == author).collect();
-        let plural = if theirs.len() == 1 { "" } else { "s" };
-        out.push_str(&format!("{author} ({} post{plural})\n", theirs.len()));
-        for post in theirs {
-            out.push_str(&format!("  {}  {}\n", post.id, post.text));
-        }
-    }
-    out
-}
-
-fn run_sandbox(args: SandboxArgs) -> Result<bool, Error> {
-    let (accounts, problems) = keys::load_accounts(&args.keys)?;
-    for problem in &problems {
-        log::error!("not registered with the sandbox: {problem}");
-    }
-    let config = sandbox::Config {
-        port: args.port,
-        tier: args.tier,
-        credits: args.credits,
-        faults: sandbox::faults::Faults {
-            fail_rate: args.fail_rate,
-            drop_rate: args.drop_rate,
-            hang_rate: args.hang_rate,
-            latency: args.latency,
-        },
-        timeline: args.timeline,
-        request_log: log::Level::Info,
-        seed: args.seed,
-        observer: None,
-    };
-    let (switch, stop) = stop::channel();
-    signals::install(switch).map_err(|error| Error::Signals(error.to_string()))?;
-    let sandbox = sandbox::Sandbox::start(config, &accounts).map_err(Error::Sandbox)?;
-    println!("{}", sandbox.api_base());
-    log::info!(
-        "sandbox: serving a local X API on {} ({} tier) for {} accounts from {}; Ctrl-C stops it",
-        sandbox.api_base(),
-        args.tier,
-        accounts.len(),
-        args.keys.display()
-    );
-    // Nothing to do but serve until asked to stop.
-    while stop.wait_until(std::time::Instant::now() + std::time::Duration::from_secs(3600))
-        == stop::Waited::Elapsed
-    {}
-    let posts = sandbox.posts().len();
-    sandbox.stop();
-    log::info!("sandbox: stopped after accepting {posts} posts");
-    Ok(true)
 }
