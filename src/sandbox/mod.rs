@@ -5,18 +5,24 @@
 //! Shared state: one `World` behind a mutex (accounts, counters, nonces, timeline); it is held
 //! only while a request is decided, never while an answer is delayed or withheld.
 
+mod answers;
 pub mod faults;
 pub mod http;
 pub mod limits;
 pub mod oauth;
+mod signin;
 pub mod timeline;
 
 use crate::keys::Account;
 use crate::length;
+use answers::{
+    invalid_request, not_found, oauth_problem, too_many_requests, unauthorized, user_id_for,
+};
 use faults::{Fault, Faults};
 use http::{Reply, Request, Response, problem_body};
 use limits::{Counter, Limit, Tier};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
+use signin::Pending;
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
@@ -82,15 +88,6 @@ struct User {
     id: String,
     window: Counter,
     day: Counter,
-}
-
-/// A request token on its way through the PIN sign-in.
-struct Pending {
-    secret: String,
-    consumer_key: String,
-    /// Set when a person has "signed in" on the authorize page.
-    pin: Option<String>,
-    screen_name: Option<String>,
 }
 
 struct World {
@@ -301,118 +298,6 @@ impl World {
             },
             &mut self.nonces,
             now,
-        )
-    }
-
-    fn random_token(&mut self) -> String {
-        let a: u64 = self.dice.random();
-        let b: u64 = self.dice.random();
-        format!("{a:016x}{b:016x}")
-    }
-
-    /// Step 1 of the PIN sign-in: a request token for a signed app.
-    fn request_token(&mut self, signed: &oauth::Signed) -> Response {
-        if signed.token.is_some() {
-            return oauth_problem(401, "a request token is asked for with the app's keys only");
-        }
-        if signed.oauth.get("oauth_callback").map(String::as_str) != Some("oob") {
-            return oauth_problem(400, "oauth_callback must be oob for the PIN flow");
-        }
-        let token = self.random_token();
-        let secret = self.random_token();
-        self.pending.insert(
-            token.clone(),
-            Pending {
-                secret: secret.clone(),
-                consumer_key: signed.consumer_key.clone(),
-                pin: None,
-                screen_name: None,
-            },
-        );
-        Response::form(
-            200,
-            format!(
-                "oauth_token={token}&oauth_token_secret={secret}&oauth_callback_confirmed=true"
-            ),
-        )
-    }
-
-    /// Step 2: the page where a person signs in as the bot. In the sandbox nobody signs in:
-    /// the page authorizes the account named by `screen_name` (a new one) and shows the PIN.
-    fn authorize(&mut self, request: &Request) -> Response {
-        let query = oauth::parse_pairs(&request.query);
-        let get = |name: &str| {
-            query
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.clone())
-        };
-        let Some(token) = get("oauth_token") else {
-            return html(400, "This page needs ?oauth_token=… from a request token.");
-        };
-        self.signed_up += 1;
-        let screen_name =
-            get("screen_name").unwrap_or_else(|| format!("sandbox_user_{}", self.signed_up));
-        // X's rule for screen names; it also keeps the page free of markup.
-        let valid = (1..=15).contains(&screen_name.len())
-            && screen_name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !valid {
-            return html(
-                400,
-                "A screen name is 1 to 15 letters, digits or underscores.",
-            );
-        }
-        let pin = format!("{:07}", self.dice.random_range(0..10_000_000u32));
-        let Some(pending) = self.pending.get_mut(&token) else {
-            return html(404, "This request token is unknown or was already used.");
-        };
-        pending.pin = Some(pin.clone());
-        pending.screen_name = Some(screen_name.clone());
-        html(
-            200,
-            &format!("@{screen_name} authorized the app. Enter this PIN to complete: PIN: {pin}"),
-        )
-    }
-
-    /// Step 3: the PIN buys the account's access token.
-    fn access_token(&mut self, signed: &oauth::Signed) -> Response {
-        let Some(token) = &signed.token else {
-            return oauth_problem(401, "sign with the request token");
-        };
-        let Some(pending) = self.pending.get(token) else {
-            return oauth_problem(401, "unknown or used request token");
-        };
-        let verifier = signed.oauth.get("oauth_verifier");
-        let (Some(pin), Some(screen_name)) = (&pending.pin, &pending.screen_name) else {
-            return oauth_problem(401, "the request token was never authorized");
-        };
-        if verifier != Some(pin) {
-            return oauth_problem(401, "wrong PIN (oauth_verifier)");
-        }
-        let consumer_key = pending.consumer_key.clone();
-        let screen_name = screen_name.clone();
-        self.pending.remove(token);
-        let user_id = user_id_for(&screen_name);
-        let access_token = format!("{user_id}-{}", self.random_token());
-        let access_secret = self.random_token();
-        self.users.insert(
-            access_token.clone(),
-            User {
-                consumer_key,
-                token_secret: access_secret.clone(),
-                screen_name: screen_name.clone(),
-                id: user_id.clone(),
-                window: Counter::default(),
-                day: Counter::default(),
-            },
-        );
-        Response::form(
-            200,
-            format!(
-                "oauth_token={access_token}&oauth_token_secret={access_secret}&user_id={user_id}&screen_name={screen_name}"
-            ),
         )
     }
 
@@ -761,67 +646,4 @@ fn route(world: &mut World, request: &Request, now: u64) -> (Reply, String) {
     };
     let response = world.limit_headers(&token, response, now);
     (Reply::Answer(response), who)
-}
-
-fn oauth_problem(status: u16, detail: &str) -> Response {
-    Response::json(status, problem_body(status, "OAuth Error", detail))
-}
-
-fn html(status: u16, text: &str) -> Response {
-    Response {
-        status,
-        headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
-        body: format!("<!doctype html><title>botflock sandbox</title><p>{text}</p>\n"),
-        delay: std::time::Duration::ZERO,
-    }
-}
-
-fn unauthorized() -> Response {
-    Response::json(
-        401,
-        r#"{"title":"Unauthorized","type":"about:blank","status":401,"detail":"Unauthorized"}"#,
-    )
-}
-
-fn too_many_requests() -> Response {
-    Response::json(
-        429,
-        r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#,
-    )
-}
-
-fn invalid_request(message: &str) -> Response {
-    Response::json(
-        400,
-        serde_json::json!({
-            "errors": [{"message": message}],
-            "title": "Invalid Request",
-            "detail": "One or more parameters to your request was invalid.",
-            "type": "https://api.twitter.com/2/problems/invalid-request",
-        })
-        .to_string(),
-    )
-}
-
-fn not_found(path: &str) -> Response {
-    Response::json(
-        404,
-        serde_json::json!({
-            "title": "Not Found Error",
-            "detail": format!("No endpoint at {path}"),
-            "type": "https://api.twitter.com/2/problems/resource-not-found",
-        })
-        .to_string(),
-    )
-}
-
-/// A stable numeric user id for an account whose key file has none.
-fn user_id_for(screen_name: &str) -> String {
-    // FNV-1a: stable across runs and machines, which `DefaultHasher` does not promise.
-    let hash = screen_name
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-        });
-    (hash % 9_000_000_000_000_000_000 + 1_000_000_000_000_000_000).to_string()
 }
