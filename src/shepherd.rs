@@ -212,7 +212,9 @@ impl Shepherd<'_> {
         let Some(mut mate) = self.flock.remove(name) else {
             return;
         };
-        if self.stopping || !matches!(mate.then, Then::Restart(_)) {
+        // While the whole flock stops, joins wait until the last report; a single Sheep that
+        // stops is joined now, so a flock that runs for months keeps no finished threads.
+        if self.stopping {
             self.stopped.extend(mate.handle.take());
         }
         let position = mate

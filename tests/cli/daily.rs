@@ -248,7 +248,7 @@ fn outside_its_active_hours_a_bot_waits_and_sends_nothing() {
 }
 
 #[test]
-fn jitter_varies_each_wait_within_its_fraction() {
+fn jitter_varies_each_wait_and_never_below_its_fraction() {
     let x = TestX::for_bots(&["ann"], Config::default());
     let env = Env::new();
     let lines: Vec<String> = (1..=8).map(|i| format!("line {i}")).collect();

@@ -346,18 +346,51 @@ fn fault_rates_hold_within_tolerance() {
     let config = Config {
         faults: Faults {
             fail_rate: 0.3,
-            ..Faults::default()
+            drop_rate: 0.2,
+            hang_rate: 0.1,
+            latency: Duration::ZERO,
         },
         seed: Some(7),
         ..Config::default()
     };
     let x = TestX::for_bots(&["ann"], config);
     let n = 300;
-    let failed = (0..n)
-        .filter(|i| post(&x.api_base(), "ann", &format!("post {i}")).status == 503)
-        .count();
-    let rate = failed as f64 / n as f64;
-    assert!((0.22..=0.38).contains(&rate), "503 rate {rate}");
+    let (mut failed, mut dropped, mut hung) = (0, 0, 0);
+    for i in 0..n {
+        let body = serde_json::json!({ "text": format!("post {i}") }).to_string();
+        let signing = Signing::as_bot("ann");
+        let wait = Duration::from_millis(200);
+        match signed::send_within(
+            &x.api_base(),
+            "POST",
+            "/2/tweets",
+            &signing,
+            Some(&body),
+            "application/json",
+            wait,
+        ) {
+            Ok(answer) if answer.status == 503 => failed += 1,
+            Ok(_) => {}
+            Err(ureq::Error::Timeout(_)) => hung += 1,
+            Err(_) => dropped += 1,
+        }
+    }
+    let rate = |count: i32| f64::from(count) / f64::from(n);
+    assert!(
+        (0.22..=0.38).contains(&rate(failed)),
+        "503 rate {}",
+        rate(failed)
+    );
+    assert!(
+        (0.13..=0.27).contains(&rate(dropped)),
+        "drop rate {}",
+        rate(dropped)
+    );
+    assert!(
+        (0.05..=0.15).contains(&rate(hung)),
+        "hang rate {}",
+        rate(hung)
+    );
 }
 
 #[test]

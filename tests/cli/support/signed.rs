@@ -81,10 +81,10 @@ impl Signing {
     }
 }
 
-fn agent() -> ureq::Agent {
+fn agent(timeout: std::time::Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(20)))
+        .timeout_global(Some(timeout))
         .build()
         .new_agent()
 }
@@ -98,9 +98,23 @@ pub fn send(
     body: Option<&str>,
     content_type: &str,
 ) -> Result<Answer, ureq::Error> {
+    let timeout = std::time::Duration::from_secs(20);
+    send_within(base, method, path, signing, body, content_type, timeout)
+}
+
+/// `send`, giving up after `timeout`.
+pub fn send_within(
+    base: &str,
+    method: &str,
+    path: &str,
+    signing: &Signing,
+    body: Option<&str>,
+    content_type: &str,
+    timeout: std::time::Duration,
+) -> Result<Answer, ureq::Error> {
     let url = format!("{base}{path}");
     let authorization = signing.header(method, &url);
-    let agent = agent();
+    let agent = agent(timeout);
     let mut response = match (method, body) {
         ("GET", _) => agent
             .get(&url)
