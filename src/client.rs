@@ -2,9 +2,11 @@
 //! One `Client` is shared by the whole flock so connections are reused.
 
 use crate::keys::Credentials;
+use crate::resolve::CachingResolver;
 use std::fmt;
 use std::time::Duration;
 use ureq::http::{HeaderMap, Uri};
+use ureq::unversioned::transport::DefaultConnector;
 
 /// Where the X API is: `https://api.x.com` by default, a loopback sandbox in tests.
 /// Held normalized (lowercase scheme and host, no default port, no trailing slash) because
@@ -279,8 +281,14 @@ impl Client {
             .input_buffer_size(8 * 1024)
             .output_buffer_size(4 * 1024)
             .build();
+        // ureq's own resolver would start a thread for every request (see resolve.rs).
+        let agent = ureq::Agent::with_parts(
+            config,
+            DefaultConnector::default(),
+            CachingResolver::default(),
+        );
         Client {
-            agent: ureq::Agent::new_with_config(config),
+            agent,
             base: base.clone(),
             tweets_url: base.url("/2/tweets"),
         }

@@ -20,6 +20,7 @@ pub mod order;
 pub mod poem;
 pub mod policy;
 pub mod pool;
+mod resolve;
 pub mod sandbox;
 pub mod schedule;
 pub mod secret;
