@@ -3,7 +3,7 @@
 
 use crate::cli::RunArgs;
 use crate::error::Error;
-use crate::{client, keys, pool, sandbox, schedule, sheep, shepherd, signals, state, stop};
+use crate::{client, commit, keys, pool, sandbox, schedule, sheep, shepherd, signals, state, stop};
 use std::sync::Arc;
 
 /// Runs the flock until stopped; `Ok(true)` when every bot ended well.
@@ -42,6 +42,19 @@ pub fn run(args: RunArgs) -> Result<bool, Error> {
         sheep::Poster::Live(Arc::new(pool))
     };
     let state = open_state(&args)?;
+    let (state, committer) = match state {
+        Some(state) if !args.dry_run => {
+            let (commits, committer) =
+                commit::start(state.dir(), commit::GATHER, &stop).map_err(|source| {
+                    Error::State(state::StateError::NotWritable {
+                        dir: state.dir().to_path_buf(),
+                        source,
+                    })
+                })?;
+            (Some(state.with_commits(commits)), Some(committer))
+        }
+        state => (state, None),
+    };
     let settings = shepherd::Settings {
         defaults: sheep::Plan {
             intervals: schedule::Intervals {
@@ -79,6 +92,13 @@ pub fn run(args: RunArgs) -> Result<bool, Error> {
     drop(settings);
     if let Some(workers) = workers {
         workers.join();
+    }
+    // Every handle on the state folder is gone too: the last sync has begun.
+    if let Some(error) = committer.and_then(commit::Committer::join) {
+        log::warn!(
+            "syncing the state folder failed ({error}): the bots' places are saved, but a power \
+             cut now could take the last ones back; check the disk"
+        );
     }
     // One write: stdout is line-buffered, and ten thousand rows are ten thousand writes.
     let mut table = summary.to_string();

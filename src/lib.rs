@@ -6,6 +6,7 @@ pub mod app_pause;
 pub mod check;
 pub mod cli;
 pub mod client;
+pub mod commit;
 pub mod duration;
 pub mod enroll;
 pub mod error;
