@@ -11,14 +11,69 @@ use crate::keys::Credentials;
 use crate::sheep::Post;
 use crate::stop::Stop;
 use crossbeam_channel::{Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 struct Job {
     credentials: Credentials,
     text: String,
     reply_to: Option<String>,
-    answer: Sender<Result<Posted, PostError>>,
+    answer: Reply,
+}
+
+/// A job's way back to its Sheep. Dropped unanswered (a worker panicked on it), it answers
+/// that the workers are gone, so no Sheep waits for ever.
+struct Reply(Option<Arc<Mailbox>>);
+
+impl Reply {
+    fn send(mut self, answer: Result<Posted, PostError>) {
+        if let Some(mailbox) = self.0.take() {
+            mailbox.put(answer);
+        }
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        if let Some(mailbox) = self.0.take() {
+            mailbox.put(Err(workers_gone()));
+        }
+    }
+}
+
+fn workers_gone() -> PostError {
+    PostError::Network {
+        message: "the flock's HTTP workers have stopped".to_string(),
+    }
+}
+
+/// Where a worker leaves a Sheep's answer. A mutex and a condition variable rather than a
+/// channel: waiting on it goes straight to the kernel, without a channel's spinning and its
+/// deeper calls, whose stack pages would stay resident in each of ten thousand threads.
+#[derive(Default)]
+struct Mailbox {
+    answer: Mutex<Option<Result<Posted, PostError>>>,
+    arrived: Condvar,
+}
+
+impl Mailbox {
+    fn put(&self, answer: Result<Posted, PostError>) {
+        *self.answer.lock().unwrap_or_else(PoisonError::into_inner) = Some(answer);
+        self.arrived.notify_one();
+    }
+
+    fn take(&self) -> Result<Posted, PostError> {
+        let mut answer = self.answer.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(answer) = answer.take() {
+                return answer;
+            }
+            answer = self
+                .arrived
+                .wait(answer)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
 }
 
 /// Hands posts to the workers; cheap to clone, one per Sheep.
@@ -32,15 +87,10 @@ pub struct Workers {
     threads: Vec<JoinHandle<()>>,
 }
 
-type Answers = (
-    Sender<Result<Posted, PostError>>,
-    Receiver<Result<Posted, PostError>>,
-);
-
 thread_local! {
-    /// Each Sheep's own channel for its answers, made once: a channel a post would leave a
-    /// freed allocation cached in each of ten thousand threads.
-    static ANSWERS: Answers = crossbeam_channel::bounded(1);
+    /// Each Sheep's own mailbox for its answers, made once: one a post would leave a freed
+    /// allocation cached in each of ten thousand threads.
+    static MAILBOX: Arc<Mailbox> = Arc::default();
 }
 
 /// Workers' stacks: room for a TLS handshake many times over.
@@ -72,8 +122,8 @@ fn work(client: &Client, inbox: &Receiver<Job>, stop: &Stop) {
         } else {
             client.post(&job.credentials, &job.text, job.reply_to.as_deref())
         };
-        // The Sheep may have gone (its thread panicked); nobody is left to tell.
-        let _ = job.answer.send(answer);
+        // The Sheep may have gone (its thread panicked): then nobody reads it.
+        job.answer.send(answer);
     }
 }
 
@@ -92,17 +142,40 @@ impl Post for Pool {
         text: &str,
         reply_to: Option<&str>,
     ) -> Result<Posted, PostError> {
-        let (answer, reply) = ANSWERS.with(Clone::clone);
+        let mailbox = MAILBOX.with(Arc::clone);
         let job = Job {
             credentials: credentials.clone(),
             text: text.to_string(),
             reply_to: reply_to.map(str::to_string),
-            answer,
+            answer: Reply(Some(Arc::clone(&mailbox))),
         };
-        let gone = || PostError::Network {
-            message: "the flock's HTTP workers have stopped".to_string(),
-        };
-        self.jobs.send(job).map_err(|_| gone())?;
-        reply.recv().map_err(|_| gone())?
+        // A job the queue refuses is dropped here, and its reply says why.
+        let _ = self.jobs.send(job);
+        mailbox.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_reaches_the_waiting_sheep() {
+        let mailbox = Arc::new(Mailbox::default());
+        let reply = Reply(Some(Arc::clone(&mailbox)));
+        let worker = std::thread::spawn(move || reply.send(Err(PostError::Cancelled)));
+        assert!(matches!(mailbox.take(), Err(PostError::Cancelled)));
+        worker.join().unwrap();
+    }
+
+    #[test]
+    fn a_job_dropped_unanswered_says_the_workers_are_gone() {
+        let mailbox = Arc::new(Mailbox::default());
+        let reply = Reply(Some(Arc::clone(&mailbox)));
+        std::thread::spawn(move || drop(reply)).join().unwrap();
+        match mailbox.take() {
+            Err(PostError::Network { message }) => assert!(message.contains("workers")),
+            other => panic!("expected the workers gone, got {other:?}"),
+        }
     }
 }
