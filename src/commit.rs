@@ -109,7 +109,8 @@ fn sync(folder: &File) -> io::Result<()> {
     rustix::fs::syncfs(folder).map_err(io::Error::from)
 }
 
-/// Elsewhere each save syncs its own file (see state.rs); the folder is synced for the names.
+/// Elsewhere a flock does not start this thread (each save syncs its own file, see state.rs);
+/// this keeps the module usable there, syncing what a folder can sync.
 #[cfg(not(target_os = "linux"))]
 fn sync(folder: &File) -> io::Result<()> {
     folder.sync_all()

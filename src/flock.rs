@@ -42,8 +42,9 @@ pub fn run(args: RunArgs) -> Result<bool, Error> {
         sheep::Poster::Live(Arc::new(pool))
     };
     let state = open_state(&args)?;
+    // The group commit needs `syncfs`, which only Linux has; elsewhere each save syncs itself.
     let (state, committer) = match state {
-        Some(state) if !args.dry_run => {
+        Some(state) if !args.dry_run && cfg!(target_os = "linux") => {
             let (commits, committer) =
                 commit::start(state.dir(), commit::GATHER, &stop).map_err(|source| {
                     Error::State(state::StateError::NotWritable {
