@@ -44,17 +44,26 @@ impl Commits {
 
 /// The syncing thread, to join once every `Commits` handle is gone.
 pub struct Committer {
-    thread: JoinHandle<Option<io::Error>>,
+    thread: JoinHandle<Synced>,
+}
+
+/// What the thread did, once it has ended.
+#[derive(Debug)]
+pub struct Synced {
+    /// Syncs made: one per gathering of saves, not one per save.
+    pub syncs: usize,
+    /// The last error a sync reported: saves since then may not be on the disk.
+    pub failed: Option<io::Error>,
 }
 
 impl Committer {
-    /// Waits for the last sync. `Some` is the last error a sync reported: saves since then may
-    /// not be on the disk.
-    pub fn join(self) -> Option<io::Error> {
-        self.thread.join().unwrap_or_else(|_| {
-            Some(io::Error::other(
+    /// Waits for the last sync.
+    pub fn join(self) -> Synced {
+        self.thread.join().unwrap_or_else(|_| Synced {
+            syncs: 0,
+            failed: Some(io::Error::other(
                 "the thread that syncs the state folder panicked",
-            ))
+            )),
         })
     }
 }
@@ -83,24 +92,29 @@ fn run(
     dirty: &AtomicBool,
     woken: &Receiver<()>,
     stop: &Stop,
-) -> Option<io::Error> {
-    let mut failed = None;
+) -> Synced {
+    let mut synced = Synced {
+        syncs: 0,
+        failed: None,
+    };
+    let sync_now = |synced: &mut Synced| {
+        synced.syncs += 1;
+        if let Err(error) = sync(folder) {
+            synced.failed = Some(error);
+        }
+    };
     // Ends when every handle is gone: no save can come any more.
     while woken.recv().is_ok() {
         let _ = stop.wait_until(Instant::now() + gather);
         // Cleared before the sync starts: a save written from here on sets it again and wakes
         // this thread for the next sync, so no save is left out.
         dirty.store(false, Ordering::Release);
-        if let Err(error) = sync(folder) {
-            failed = Some(error);
-        }
+        sync_now(&mut synced);
     }
-    if dirty.swap(false, Ordering::AcqRel)
-        && let Err(error) = sync(folder)
-    {
-        failed = Some(error);
+    if dirty.swap(false, Ordering::AcqRel) {
+        sync_now(&mut synced);
     }
-    failed
+    synced
 }
 
 /// Makes every write to the file system that holds `folder` durable.
@@ -120,8 +134,9 @@ fn sync(folder: &File) -> io::Result<()> {
 mod tests {
     use super::*;
 
-    /// Waits (up to a minute) until the thread has taken up every save.
-    fn synced(commits: &Commits) -> bool {
+    /// Waits (up to a minute) until the thread has taken up every save: cleared the flag for
+    /// the sync that covers them.
+    fn taken_up(commits: &Commits) -> bool {
         let deadline = Instant::now() + Duration::from_secs(60);
         while commits.dirty.load(Ordering::Acquire) {
             if Instant::now() > deadline {
@@ -139,12 +154,27 @@ mod tests {
         let (commits, committer) = start(dir.path(), Duration::from_millis(1), &stop).unwrap();
         std::fs::write(dir.path().join("a"), b"x").unwrap();
         commits.saved();
-        assert!(synced(&commits));
-        let other = commits.clone();
+        assert!(taken_up(&commits));
         drop(commits);
-        other.saved();
-        drop(other);
-        assert!(committer.join().is_none());
+        let synced = committer.join();
+        assert_eq!(synced.syncs, 1);
+        assert!(synced.failed.is_none());
+    }
+
+    #[test]
+    fn many_saves_share_one_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let (switch, stop) = crate::stop::channel();
+        // Gathering for an hour: every save below lands in the first gathering.
+        let (commits, committer) = start(dir.path(), Duration::from_secs(3600), &stop).unwrap();
+        for _ in 0..1000 {
+            commits.clone().saved();
+        }
+        switch.stop();
+        drop(commits);
+        let synced = committer.join();
+        assert_eq!(synced.syncs, 1);
+        assert!(synced.failed.is_none());
     }
 
     #[test]
@@ -155,10 +185,10 @@ mod tests {
         let (commits, committer) = start(dir.path(), Duration::from_secs(3600), &stop).unwrap();
         commits.saved();
         switch.stop();
-        assert!(synced(&commits));
+        assert!(taken_up(&commits));
         commits.saved();
-        assert!(synced(&commits));
+        assert!(taken_up(&commits));
         drop(commits);
-        assert!(committer.join().is_none());
+        assert_eq!(committer.join().syncs, 2);
     }
 }

@@ -42,6 +42,9 @@ pub fn run(args: RunArgs) -> Result<bool, Error> {
         sheep::Poster::Live(Arc::new(pool))
     };
     let state = open_state(&args)?;
+    if let Some(state) = state.as_ref().filter(|_| !args.dry_run) {
+        state.remove_twins();
+    }
     // The group commit needs `syncfs`, which only Linux has; elsewhere each save syncs itself.
     let (state, committer) = match state {
         Some(state) if !args.dry_run && cfg!(target_os = "linux") => {
@@ -95,7 +98,7 @@ pub fn run(args: RunArgs) -> Result<bool, Error> {
         workers.join();
     }
     // Every handle on the state folder is gone too: the last sync has begun.
-    if let Some(error) = committer.and_then(commit::Committer::join) {
+    if let Some(error) = committer.and_then(|committer| committer.join().failed) {
         log::warn!(
             "syncing the state folder failed ({error}): the bots' places are saved, but a power \
              cut now could take the last ones back; check the disk"

@@ -172,15 +172,27 @@ impl StateDir {
         &self.dir
     }
 
+    /// Removes the `NAME.json.tmp` twins that earlier versions swapped with each state file on
+    /// every save. They only ever held an older state, and nothing reads them now. Best effort:
+    /// one left behind does no harm.
+    pub fn remove_twins(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name.to_string_lossy().ends_with(".json.tmp") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+
     /// The state of `bot`, checked against the poem's fingerprint.
     ///
     /// Never fails: an unreadable or unparsable file is moved aside and reported as `Corrupt`,
     /// because one bad file must not keep a bot (or the flock) from running.
     pub fn load(&self, bot: &str, fingerprint: &str) -> Loaded {
         let path = self.path(bot);
-        // Best effort: the twin that earlier versions swapped with the state file on each save
-        // is not used any more.
-        let _ = fs::remove_file(legacy_twin(&path));
         let reason = match fs::read(&path) {
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Loaded::Fresh,
             Err(error) => format!("cannot read it: {error}"),
@@ -372,6 +384,7 @@ fn file_stem(bot: &str) -> String {
 }
 
 /// `NAME.json.tmp`, the twin that earlier versions kept beside `NAME.json`.
+#[cfg(test)]
 fn legacy_twin(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();
     name.push(".tmp");
@@ -776,22 +789,24 @@ mod tests {
     }
 
     #[test]
-    fn the_twin_of_earlier_versions_is_removed_at_load() {
+    fn the_twins_of_earlier_versions_are_removed_and_nothing_else() {
         let (_temp, states) = open_temp();
         states.save("alice", &state(1, "abc")).expect("save");
         fs::write(legacy_twin(&states.path("alice")), b"{\"next_li").expect("write");
+        fs::write(states.dir().join("notes.txt"), b"mine").expect("write");
+        states.remove_twins();
+        assert_eq!(
+            names_in(states.dir()),
+            BTreeSet::from(["alice.json".into(), "notes.txt".into()])
+        );
         assert_eq!(
             states.load("alice", "abc"),
             Loaded::Resumed(state(1, "abc"))
         );
-        assert_eq!(
-            names_in(states.dir()),
-            BTreeSet::from(["alice.json".into()])
-        );
     }
 
     #[test]
-    fn saves_handed_to_a_group_commit_are_not_synced_one_by_one() {
+    fn saves_handed_to_a_group_commit_are_resumed() {
         let (_temp, states) = open_temp();
         let (_switch, stop) = crate::stop::channel();
         let (commits, committer) =
@@ -805,7 +820,9 @@ mod tests {
             Loaded::Resumed(state(4, "abc"))
         );
         drop(states);
-        assert!(committer.join().is_none());
+        let synced = committer.join();
+        assert!(synced.syncs >= 1, "the saves were never synced");
+        assert!(synced.failed.is_none());
     }
 
     #[test]
