@@ -110,11 +110,26 @@ pub struct Sheep {
     pub backoff_unit: Duration,
 }
 
+/// A recital's working state between posts.
+struct Recital {
+    /// The line's slot on the schedule, which the next wait counts from.
+    slot: Instant,
+    wake: Instant,
+    tries: Tries,
+    /// The line is being re-sent with a timestamp, because X had it already.
+    stamped: bool,
+    /// The post in flight at the last stop is being re-sent (see `BotState::in_flight`).
+    resent: bool,
+    last_post: Option<(String, SystemTime)>,
+    /// The saved record, kept and updated in place so a save allocates nothing.
+    record: BotState,
+}
+
 impl Sheep {
     /// Recites from `start` until stopped; returns where it stopped. A panic is reported and
     /// the recital starts again at the same place after a backoff, so one bad bot never takes
-    /// the flock down.
-    pub fn run(self, start: Position) -> Position {
+    /// the flock down. Boxed, so the thread's start-up frames pass a pointer, not the Sheep.
+    pub fn run(self: Box<Self>, start: Position) -> Position {
         let mut position = start;
         let mut crashes = 0;
         loop {
@@ -140,179 +155,220 @@ impl Sheep {
         }
     }
 
+    /// The recital: waits for each post's time, then takes one step. The loop's own frame is
+    /// small and each step's temporaries are gone before the next wait, so a Sheep's stack stays
+    /// within a few pages in each of ten thousand threads.
+    #[inline(never)]
     fn recite(&self, position: &mut Position) -> StopWhy {
-        let len = self.poem.len();
-        let posts = &self.posts;
+        let mut recital = self.begin(position);
+        loop {
+            if self.stop.wait_until(recital.wake) == Waited::Stopped {
+                return StopWhy::Requested;
+            }
+            if let Some(why) = self.step(position, &mut recital) {
+                return why;
+            }
+        }
+    }
+
+    #[inline(never)]
+    fn begin(&self, position: &mut Position) -> Recital {
         let fingerprint = self
             .memory
             .as_ref()
             .map(|memory| memory.fingerprint.clone())
             .unwrap_or_default();
-        let line_at = |place: Place| {
-            order::line_at(self.plan.order, len, place.line, place.cycle, &fingerprint)
-        };
+        let len = self.poem.len();
+        let next = order::line_at(
+            self.plan.order,
+            len,
+            position.place.line,
+            position.place.cycle,
+            &fingerprint,
+        );
         self.report(Event::Started {
             lines: len,
-            next: LineNo::whole(line_at(position.place), len),
+            next: LineNo::whole(next, len),
             cycle: position.place.cycle,
         });
-        let mut slot = Instant::now();
-        let mut wake = slot;
-        let mut tries = Tries::default();
-        let mut stamped = false;
-        let mut last_post: Option<(String, SystemTime)> = None;
-        // The saved record, kept and updated in place so a save allocates nothing.
-        let mut record = BotState {
-            next_line: 0,
-            cycle: 0,
-            last_post_id: None,
-            last_post_at: None,
-            poem_fingerprint: fingerprint.clone(),
-            next_part: 0,
-            reply_to: None,
-            in_flight: false,
+        let now = Instant::now();
+        Recital {
+            slot: now,
+            wake: now,
+            tries: Tries::default(),
+            stamped: false,
+            // A post sent just before a crash and re-sent now is a duplicate of itself: with
+            // `stamp`, that one is counted, not stamped and posted again.
+            resent: std::mem::take(&mut position.in_flight),
+            last_post: None,
+            record: BotState {
+                next_line: 0,
+                cycle: 0,
+                last_post_id: None,
+                last_post_at: None,
+                poem_fingerprint: fingerprint,
+                next_part: 0,
+                reply_to: None,
+                in_flight: false,
+            },
+        }
+    }
+
+    /// One step at the time the recital woke for: posts the line (or part) that is due, or
+    /// learns when to wake instead. Returns why the Sheep stops, if it does.
+    #[inline(never)]
+    fn step(&self, position: &mut Position, recital: &mut Recital) -> Option<StopWhy> {
+        if let Some(wake) = self.held_until() {
+            recital.wake = wake;
+            return None;
+        }
+        let len = self.poem.len();
+        let index = order::line_at(
+            self.plan.order,
+            len,
+            position.place.line,
+            position.place.cycle,
+            &recital.record.poem_fingerprint,
+        );
+        let parts = &self.posts[index];
+        let Some(part) = parts.get(position.part) else {
+            self.skip_too_long(position, recital, index);
+            return None;
         };
-        // A post sent just before a crash and re-sent now is a duplicate of itself: with
-        // `stamp`, that one is counted, not stamped and posted again.
-        let mut resent = std::mem::take(&mut position.in_flight);
+        let line = LineNo {
+            index,
+            of: len,
+            part: position.part,
+            parts: parts.len(),
+        };
         let stamps = self.plan.on_duplicate == OnDuplicate::Stamp;
-        loop {
-            if self.stop.wait_until(wake) == Waited::Stopped {
-                return StopWhy::Requested;
-            }
-            let now = Instant::now();
-            match self.app_pause.paused(now) {
-                Some(Until::Instant(end)) => {
-                    wake = end;
-                    continue;
-                }
-                // Until restarted: only a stop ends this wait; looking again hourly costs nothing.
-                Some(Until::Restart) => {
-                    wake = now + Duration::from_secs(3600);
-                    continue;
-                }
-                None => {}
-            }
-            if let Some(opens) = self.closed_until() {
-                wake = opens;
-                self.report(Event::Waiting {
-                    until: wall_clock(opens),
-                    why: WaitWhy::ActiveHours,
+        // Borrowed unless stamped: a copy a post would be freed in this thread, and ten
+        // thousand threads each keep a cache of what they freed.
+        let text: std::borrow::Cow<str> = if recital.stamped {
+            thread::stamp(part, &jiff::Zoned::now()).into()
+        } else {
+            part.as_str().into()
+        };
+        if stamps && !recital.stamped && !position.in_flight {
+            position.in_flight = true;
+            self.remember(position, recital);
+        }
+        let (action, result) = match &self.poster {
+            Poster::DryRun => {
+                self.report(Event::DryRun {
+                    line,
+                    text: text.into_owned(),
                 });
-                continue;
+                let posted = Action::Advance {
+                    already_there: false,
+                    not_before: None,
+                };
+                (posted, None)
             }
-            let index = line_at(position.place);
-            let parts = &posts[index];
-            let Some(part) = parts.get(position.part) else {
-                self.report(Event::Skipped {
-                    line: LineNo::whole(index, len),
-                    error: format!(
-                        "it is over X's limit of {} weighted characters and long_lines is skip",
-                        crate::length::MAX_WEIGHTED_LENGTH
-                    ),
-                });
-                (slot, wake) = self.next_line(position, slot, None);
-                self.remember(position, last_post.as_ref(), &mut record);
-                continue;
-            };
-            let line = LineNo {
-                index,
-                of: len,
-                part: position.part,
-                parts: parts.len(),
-            };
-            // Borrowed unless stamped: a copy a post would be freed in this thread, and ten
-            // thousand threads each keep a cache of what they freed.
-            let text: std::borrow::Cow<str> = if stamped {
-                thread::stamp(part, &jiff::Zoned::now()).into()
-            } else {
-                part.as_str().into()
-            };
-            if stamps && !stamped && !position.in_flight {
-                position.in_flight = true;
-                self.remember(position, last_post.as_ref(), &mut record);
+            Poster::Live(client) => {
+                let result = client.post(&self.credentials, &text, position.reply_to.as_deref());
+                if matches!(result, Err(PostError::Cancelled)) {
+                    return Some(StopWhy::Requested);
+                }
+                let (action, tries) =
+                    policy::decide(&result, recital.tries, unix_now(), self.backoff_unit);
+                recital.tries = tries;
+                if let Some(event) = outcome_event(line, &text, &result, action, tries) {
+                    self.report(event);
+                }
+                (action, Some(result))
             }
-            let (action, result) = match &self.poster {
-                Poster::DryRun => {
-                    self.report(Event::DryRun {
-                        line,
-                        text: text.into_owned(),
-                    });
-                    let posted = Action::Advance {
-                        already_there: false,
-                        not_before: None,
-                    };
-                    (posted, None)
+        };
+        match action {
+            Action::Advance {
+                already_there,
+                not_before,
+            } => {
+                if already_there && !recital.stamped && stamps && !recital.resent {
+                    // Recite it again, stamped so X takes it as new.
+                    recital.stamped = true;
+                    recital.wake = Instant::now();
+                    return None;
                 }
-                Poster::Live(client) => {
-                    let result =
-                        client.post(&self.credentials, &text, position.reply_to.as_deref());
-                    if matches!(result, Err(PostError::Cancelled)) {
-                        return StopWhy::Requested;
-                    }
-                    let (action, next_tries) =
-                        policy::decide(&result, tries, unix_now(), self.backoff_unit);
-                    tries = next_tries;
-                    if let Some(event) = outcome_event(line, &text, &result, action, tries) {
-                        self.report(event);
-                    }
-                    (action, Some(result))
+                recital.stamped = false;
+                recital.resent = false;
+                position.in_flight = false;
+                if let Some(Ok(posted)) = &result {
+                    recital.last_post = Some((posted.id.clone(), SystemTime::now()));
+                    position.reply_to = Some(posted.id.clone());
                 }
-            };
-            match action {
-                Action::Advance {
-                    already_there,
-                    not_before,
-                } => {
-                    if already_there && !stamped && stamps && !resent {
-                        // Recite it again, stamped so X takes it as new.
-                        stamped = true;
-                        wake = Instant::now();
-                        continue;
-                    }
-                    stamped = false;
-                    resent = false;
-                    position.in_flight = false;
-                    if let Some(Ok(posted)) = &result {
-                        last_post = Some((posted.id.clone(), SystemTime::now()));
-                        position.reply_to = Some(posted.id.clone());
-                    }
-                    let held = not_before.map(instant_at);
-                    position.part += 1;
-                    if position.part < parts.len() {
-                        // The rest of the thread follows at once, unless a quota is spent.
-                        wake = held.unwrap_or(Instant::now()).max(Instant::now());
-                    } else {
-                        (slot, wake) = self.next_line(position, slot, held);
-                    }
-                    self.remember(position, last_post.as_ref(), &mut record);
+                let held = not_before.map(instant_at);
+                position.part += 1;
+                if position.part < parts.len() {
+                    // The rest of the thread follows at once, unless a quota is spent.
+                    recital.wake = held.unwrap_or(Instant::now()).max(Instant::now());
+                } else {
+                    (recital.slot, recital.wake) = self.next_line(position, recital.slot, held);
                 }
-                Action::Skip => {
-                    stamped = false;
-                    resent = false;
-                    position.in_flight = false;
-                    (slot, wake) = self.next_line(position, slot, None);
-                    // A line that can never post is not tried again after a restart either.
-                    self.remember(position, last_post.as_ref(), &mut record);
-                }
-                Action::Retry { wait } => wake = Instant::now() + wait,
-                Action::StopBot => return self.stop_why(result.and_then(Result::err)),
-                Action::PauseApp { until } => {
-                    let until = until.map_or(Until::Restart, |at| Until::Instant(instant_at(at)));
-                    if self.app_pause.pause(until, Instant::now()) {
-                        self.report(Event::AppPaused {
-                            until: match until {
-                                Until::Instant(at) => Some(wall_clock(at)),
-                                Until::Restart => None,
-                            },
-                            error: result
-                                .and_then(Result::err)
-                                .map(|e| e.to_string())
-                                .unwrap_or_default(),
-                        });
-                    }
-                }
+                self.remember(position, recital);
             }
+            Action::Skip => {
+                recital.stamped = false;
+                recital.resent = false;
+                position.in_flight = false;
+                (recital.slot, recital.wake) = self.next_line(position, recital.slot, None);
+                // A line that can never post is not tried again after a restart either.
+                self.remember(position, recital);
+            }
+            Action::Retry { wait } => recital.wake = Instant::now() + wait,
+            Action::StopBot => return Some(self.stop_why(result.and_then(Result::err))),
+            Action::PauseApp { until } => self.pause_app(until, result.and_then(Result::err)),
+        }
+        None
+    }
+
+    /// When to look again if the bot may not post now: its app is paused or its active hours
+    /// are closed.
+    #[inline(never)]
+    fn held_until(&self) -> Option<Instant> {
+        let now = Instant::now();
+        match self.app_pause.paused(now) {
+            Some(Until::Instant(end)) => return Some(end),
+            // Until restarted: only a stop ends this wait; looking again hourly costs nothing.
+            Some(Until::Restart) => return Some(now + Duration::from_secs(3600)),
+            None => {}
+        }
+        let opens = self.closed_until()?;
+        self.report(Event::Waiting {
+            until: wall_clock(opens),
+            why: WaitWhy::ActiveHours,
+        });
+        Some(opens)
+    }
+
+    /// A line over X's limit with `long_lines: skip`: reported and passed over.
+    #[cold]
+    #[inline(never)]
+    fn skip_too_long(&self, position: &mut Position, recital: &mut Recital, index: usize) {
+        let len = self.poem.len();
+        self.report(Event::Skipped {
+            line: LineNo::whole(index, len),
+            error: format!(
+                "it is over X's limit of {} weighted characters and long_lines is skip",
+                crate::length::MAX_WEIGHTED_LENGTH
+            ),
+        });
+        (recital.slot, recital.wake) = self.next_line(position, recital.slot, None);
+        self.remember(position, recital);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn pause_app(&self, until: Option<u64>, error: Option<PostError>) {
+        let until = until.map_or(Until::Restart, |at| Until::Instant(instant_at(at)));
+        if self.app_pause.pause(until, Instant::now()) {
+            self.report(Event::AppPaused {
+                until: match until {
+                    Until::Instant(at) => Some(wall_clock(at)),
+                    Until::Restart => None,
+                },
+                error: error.map(|e| e.to_string()).unwrap_or_default(),
+            });
         }
     }
 
@@ -367,15 +423,13 @@ impl Sheep {
 
     /// Saves the position, so a restart resumes here. Only after X confirmed the post (or said
     /// it can never post): a crash before this re-sends it, which X's duplicate rule absorbs.
-    fn remember(
-        &self,
-        position: &Position,
-        last_post: Option<&(String, SystemTime)>,
-        record: &mut BotState,
-    ) {
+    #[inline(never)]
+    fn remember(&self, position: &Position, recital: &mut Recital) {
         let Some(memory) = self.memory.as_ref().filter(|memory| memory.save) else {
             return;
         };
+        let last_post = recital.last_post.as_ref();
+        let record = &mut recital.record;
         record.next_line = position.place.line;
         record.cycle = position.place.cycle;
         set(
@@ -404,6 +458,7 @@ impl Sheep {
         }
     }
 
+    #[inline(never)]
     fn report(&self, event: Event) {
         // A closed channel means the Shepherd is gone; there is nobody left to tell.
         let _ = self.reports.send(Report {
@@ -564,7 +619,7 @@ mod tests {
         });
         let (reports, inbox): (Sender<Report>, Receiver<Report>) = crossbeam_channel::unbounded();
         let (switch, stop): (StopSwitch, Stop) = stop::channel();
-        let sheep = Sheep {
+        let sheep = Box::new(Sheep {
             name: Arc::from("ann"),
             key_file: PathBuf::from("keys/ann.json"),
             poem: Poem::from_text("a\nb\nc").unwrap(),
@@ -587,7 +642,7 @@ mod tests {
             stop,
             memory: None,
             backoff_unit: Duration::from_millis(1),
-        };
+        });
         let thread = std::thread::spawn(move || sheep.run(Position::default()));
         let mut seen = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(30);

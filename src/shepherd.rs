@@ -291,7 +291,7 @@ impl Shepherd<'_> {
         );
         let (switch, stop) = stop::channel();
         let plan = plan(&settings.defaults, &bot);
-        let sheep = Sheep {
+        let sheep = Box::new(Sheep {
             name: Arc::clone(&name),
             key_file: bot.key_file.clone(),
             posts: crate::sheep::posts_for(&bot.poem, &plan),
@@ -304,7 +304,7 @@ impl Shepherd<'_> {
             stop,
             memory,
             backoff_unit: settings.backoff_unit,
-        };
+        });
         if !self.tally_index.contains_key(&name) {
             self.tally_index
                 .insert(Arc::clone(&name), self.tallies.len());
