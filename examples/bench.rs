@@ -9,6 +9,8 @@
 //! - SIGINT to exit, and whether every bot's state was written.
 //!
 //! Run: `cargo build --release && cargo run --release --example bench [N ...]` (Linux only).
+//! `BENCH_KEEP_LOG=PREFIX` keeps each run's flock log as `PREFIX.N.log`; `BENCH_PERF=FILE`
+//! profiles the client with `perf record`.
 
 use botflock::keys::{Account, Credentials};
 use botflock::sandbox::{Config, Sandbox};
@@ -85,7 +87,7 @@ fn run(binary: &Path, n: usize, line_interval: &str) -> Figures {
     let sandbox = Sandbox::start(config, &accounts).expect("the sandbox starts");
     let log = std::fs::File::create(dir.path().join("flock.log")).expect("a log file");
     let started = Instant::now();
-    // BENCH_PERF=FILE profiles the client with `perf record` (its figures then include perf).
+    // Under BENCH_PERF the figures include perf's own cost.
     let mut command = match std::env::var("BENCH_PERF") {
         Ok(out) => {
             let mut perf = Command::new("perf");
@@ -137,6 +139,9 @@ fn run(binary: &Path, n: usize, line_interval: &str) -> Figures {
                 .count()
         })
         .unwrap_or(0);
+    if let Ok(keep) = std::env::var("BENCH_KEEP_LOG") {
+        let _ = std::fs::copy(dir.path().join("flock.log"), format!("{keep}.{n}.log"));
+    }
     sandbox.stop();
     Figures {
         first_posts,

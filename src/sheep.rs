@@ -132,27 +132,32 @@ impl Sheep {
     pub fn run(self: Box<Self>, start: Position) -> Position {
         let mut position = start;
         let mut crashes = 0;
-        loop {
-            let recital = panic::catch_unwind(AssertUnwindSafe(|| self.recite(&mut position)));
-            let why = match recital {
-                Ok(why) => why,
+        let why = loop {
+            match panic::catch_unwind(AssertUnwindSafe(|| self.recite(&mut position))) {
+                Ok(why) => break why,
                 Err(payload) => {
                     crashes += 1;
-                    let wait = policy::backoff(Trouble::Server, crashes)
-                        .mul_f64(self.backoff_unit.as_secs_f64());
-                    self.report(Event::Panicked {
-                        message: panic_message(payload.as_ref()),
-                        restart_at: SystemTime::now() + wait,
-                    });
-                    match self.stop.wait_until(Instant::now() + wait) {
-                        Waited::Elapsed => continue,
-                        Waited::Stopped => StopWhy::Requested,
+                    if let Waited::Stopped = self.crashed(payload, crashes) {
+                        break StopWhy::Requested;
                     }
                 }
-            };
-            self.report(Event::Stopped { why });
-            return position;
-        }
+            }
+        };
+        self.report(Event::Stopped { why });
+        position
+    }
+
+    /// Reports a panic and waits out the backoff before the recital starts again.
+    #[cold]
+    #[inline(never)]
+    fn crashed(&self, payload: Box<dyn std::any::Any + Send>, crashes: u32) -> Waited {
+        let wait =
+            policy::backoff(Trouble::Server, crashes).mul_f64(self.backoff_unit.as_secs_f64());
+        self.report(Event::Panicked {
+            message: panic_message(payload.as_ref()),
+            restart_at: SystemTime::now() + wait,
+        });
+        self.stop.wait_until(Instant::now() + wait)
     }
 
     /// The recital: waits for each post's time, then takes one step. The loop's own frame is
@@ -160,6 +165,7 @@ impl Sheep {
     /// within a few pages in each of ten thousand threads.
     #[inline(never)]
     fn recite(&self, position: &mut Position) -> StopWhy {
+        // Boxed: the loop's frame is under every call a Sheep makes.
         let mut recital = self.begin(position);
         loop {
             if self.stop.wait_until(recital.wake) == Waited::Stopped {
@@ -172,7 +178,7 @@ impl Sheep {
     }
 
     #[inline(never)]
-    fn begin(&self, position: &mut Position) -> Recital {
+    fn begin(&self, position: &mut Position) -> Box<Recital> {
         let fingerprint = self
             .memory
             .as_ref()
@@ -192,7 +198,7 @@ impl Sheep {
             cycle: position.place.cycle,
         });
         let now = Instant::now();
-        Recital {
+        Box::new(Recital {
             slot: now,
             wake: now,
             tries: Tries::default(),
@@ -211,7 +217,7 @@ impl Sheep {
                 reply_to: None,
                 in_flight: false,
             },
-        }
+        })
     }
 
     /// One step at the time the recital woke for: posts the line (or part) that is due, or
@@ -253,30 +259,33 @@ impl Sheep {
             position.in_flight = true;
             self.remember(position, recital);
         }
-        let (action, result) = match &self.poster {
+        // One slot for the answer, filled in place: a Sheep's frame is under every call it makes.
+        let mut result: Option<Result<Posted, PostError>> = None;
+        let action = match &self.poster {
             Poster::DryRun => {
                 self.report(Event::DryRun {
                     line,
                     text: text.into_owned(),
                 });
-                let posted = Action::Advance {
+                Action::Advance {
                     already_there: false,
                     not_before: None,
-                };
-                (posted, None)
+                }
             }
             Poster::Live(client) => {
-                let result = client.post(&self.credentials, &text, position.reply_to.as_deref());
-                if matches!(result, Err(PostError::Cancelled)) {
+                let answer = result.insert(client.post(
+                    &self.credentials,
+                    &text,
+                    position.reply_to.as_deref(),
+                ));
+                if matches!(answer, Err(PostError::Cancelled)) {
                     return Some(StopWhy::Requested);
                 }
                 let (action, tries) =
-                    policy::decide(&result, recital.tries, unix_now(), self.backoff_unit);
+                    policy::decide(answer, recital.tries, unix_now(), self.backoff_unit);
                 recital.tries = tries;
-                if let Some(event) = outcome_event(line, &text, &result, action, tries) {
-                    self.report(event);
-                }
-                (action, Some(result))
+                self.report_outcome(line, &text, answer, action, tries);
+                action
             }
         };
         match action {
@@ -455,6 +464,21 @@ impl Sheep {
                 error: error_text,
             },
             _ => StopWhy::WrongEndpoint { error: error_text },
+        }
+    }
+
+    /// Reports a live post's outcome. Its own frame holds the event, not the caller's.
+    #[inline(never)]
+    fn report_outcome(
+        &self,
+        line: LineNo,
+        text: &str,
+        result: &Result<Posted, PostError>,
+        action: Action,
+        tries: Tries,
+    ) {
+        if let Some(event) = outcome_event(line, text, result, action, tries) {
+            self.report(event);
         }
     }
 
