@@ -95,9 +95,8 @@ pub struct Position {
 pub struct Sheep {
     pub name: Arc<str>,
     pub key_file: PathBuf,
-    pub poem: Poem,
-    /// What each line is posted as (`posts_for`), worked out before the thread starts so the
-    /// thread's own stack stays small.
+    /// What each line of the poem is posted as (`posts_for`), worked out before the thread
+    /// starts so the thread's own stack stays small. The poem itself is not kept.
     pub posts: Vec<Vec<String>>,
     pub plan: Plan,
     pub credentials: Credentials,
@@ -184,7 +183,7 @@ impl Sheep {
             .as_ref()
             .map(|memory| memory.fingerprint.clone())
             .unwrap_or_default();
-        let len = self.poem.len();
+        let len = self.posts.len();
         let next = order::line_at(
             self.plan.order,
             len,
@@ -228,7 +227,7 @@ impl Sheep {
             recital.wake = wake;
             return None;
         }
-        let len = self.poem.len();
+        let len = self.posts.len();
         let index = order::line_at(
             self.plan.order,
             len,
@@ -354,7 +353,7 @@ impl Sheep {
     #[cold]
     #[inline(never)]
     fn skip_too_long(&self, position: &mut Position, recital: &mut Recital, index: usize) {
-        let len = self.poem.len();
+        let len = self.posts.len();
         self.report(Event::Skipped {
             line: LineNo::whole(index, len),
             error: format!(
@@ -397,7 +396,7 @@ impl Sheep {
         slot: Instant,
         held_until: Option<Instant>,
     ) -> (Instant, Instant) {
-        let len = self.poem.len();
+        let len = self.posts.len();
         let wait = position.place.wait_after(len, self.plan.intervals);
         let wait = if self.plan.jitter > 0.0 {
             schedule::jitter(wait, self.plan.jitter, rand::rng().random())
@@ -646,7 +645,6 @@ mod tests {
         let sheep = Box::new(Sheep {
             name: Arc::from("ann"),
             key_file: PathBuf::from("keys/ann.json"),
-            poem: Poem::from_text("a\nb\nc").unwrap(),
             posts: vec![vec!["a".into()], vec!["b".into()], vec!["c".into()]],
             plan: Plan {
                 intervals: Intervals {

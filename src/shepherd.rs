@@ -295,7 +295,6 @@ impl Shepherd<'_> {
             name: Arc::clone(&name),
             key_file: bot.key_file.clone(),
             posts: crate::sheep::posts_for(&bot.poem, &plan),
-            poem: bot.poem.clone(),
             plan,
             credentials: bot.credentials.clone(),
             poster: settings.poster.clone(),

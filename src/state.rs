@@ -23,6 +23,8 @@
 use crate::commit::Commits;
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 use std::fs::{self, File};
 use std::io;
@@ -226,6 +228,7 @@ impl StateDir {
             dir: self.dir.clone(),
             path: self.path(bot),
             commits: self.commits.clone(),
+            buffer: RefCell::new(Vec::new()),
         }
     }
 
@@ -254,14 +257,15 @@ pub fn fingerprint(lines: &[String]) -> String {
         .collect()
 }
 
-/// One bot's state file. A running bot saves through its slot, so a save allocates nothing but
-/// the record it writes.
+/// One bot's state file. A running bot saves through its slot, so a save allocates nothing: the
+/// record is encoded into the slot's own buffer.
 #[derive(Debug, Clone)]
 pub struct Slot {
     bot: String,
     dir: PathBuf,
     path: PathBuf,
     commits: Option<Commits>,
+    buffer: RefCell<Vec<u8>>,
 }
 
 impl Slot {
@@ -274,7 +278,8 @@ impl Slot {
             path: path.to_path_buf(),
             source,
         };
-        let bytes = encode(state).map_err(|error| fail("encoding", &self.path, error))?;
+        let mut bytes = self.buffer.borrow_mut();
+        encode(state, &mut bytes).map_err(|error| fail("encoding", &self.path, error))?;
         let sync = self.commits.is_none();
         write_in_place(&self.path, &bytes, sync)
             .map_err(|error| fail("writing", &self.path, error))?;
@@ -287,18 +292,19 @@ impl Slot {
 
 /// The file as written. Unknown fields are ignored so that an older botflock can read a newer
 /// file; missing `last_post_*` fields read as "never posted".
+/// Written from borrowed text, read into owned.
 #[derive(Serialize, Deserialize)]
-struct StateFile {
+struct StateFile<'a> {
     next_line: usize,
     cycle: u64,
-    last_post_id: Option<String>,
+    last_post_id: Option<Cow<'a, str>>,
     /// Unix seconds.
     last_post_at: Option<u64>,
-    poem_fingerprint: String,
+    poem_fingerprint: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "is_zero")]
     next_part: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    reply_to: Option<String>,
+    reply_to: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "is_false")]
     in_flight: bool,
 }
@@ -311,30 +317,31 @@ fn is_zero(part: &usize) -> bool {
     *part == 0
 }
 
-fn encode(state: &BotState) -> Result<Vec<u8>, io::Error> {
+fn encode(state: &BotState, bytes: &mut Vec<u8>) -> Result<(), io::Error> {
     let file = StateFile {
         next_line: state.next_line,
         cycle: state.cycle,
-        last_post_id: state.last_post_id.clone(),
+        last_post_id: state.last_post_id.as_deref().map(Cow::Borrowed),
         last_post_at: state.last_post_at.map(|at| {
             at.duration_since(UNIX_EPOCH)
                 .map_or(0, |since| since.as_secs())
         }),
-        poem_fingerprint: state.poem_fingerprint.clone(),
+        poem_fingerprint: Cow::Borrowed(&state.poem_fingerprint),
         next_part: state.next_part,
-        reply_to: state.reply_to.clone(),
+        reply_to: state.reply_to.as_deref().map(Cow::Borrowed),
         in_flight: state.in_flight,
     };
     const RECORD: usize = 512;
-    let mut bytes = Vec::with_capacity(RECORD);
-    serde_json::to_writer(&mut bytes, &file).map_err(io::Error::other)?;
+    bytes.clear();
+    bytes.reserve(RECORD);
+    serde_json::to_writer(&mut *bytes, &file).map_err(io::Error::other)?;
     // Padded with spaces (which JSON allows after a value) to a whole number of records, so
     // every save of a bot writes the same length over the same blocks. A final newline, so
     // `cat` leaves the prompt on its own line.
     let padded = (bytes.len() + 1).div_ceil(RECORD) * RECORD;
     bytes.resize(padded - 1, b' ');
     bytes.push(b'\n');
-    Ok(bytes)
+    Ok(())
 }
 
 /// What a state file's bytes mean for a poem with `fingerprint`; `Err` says why they mean
@@ -353,11 +360,11 @@ fn decide(bytes: &[u8], fingerprint: &str) -> Result<Loaded, String> {
     let state = BotState {
         next_line: file.next_line,
         cycle: file.cycle,
-        last_post_id: file.last_post_id,
+        last_post_id: file.last_post_id.map(Cow::into_owned),
         last_post_at,
-        poem_fingerprint: file.poem_fingerprint,
+        poem_fingerprint: file.poem_fingerprint.into_owned(),
         next_part: file.next_part,
-        reply_to: file.reply_to,
+        reply_to: file.reply_to.map(Cow::into_owned),
         in_flight: file.in_flight,
     };
     Ok(if state.poem_fingerprint == fingerprint {
