@@ -51,8 +51,15 @@ pub struct Settings {
 }
 
 /// A Sheep's thread thread: running, or asked to stop.
+/// A running bot, as the Shepherd keeps it: what it needs to watch and steer the Sheep, not
+/// the whole key file (the Sheep has what it posts with; ten thousand copies add up).
 struct Flockmate {
-    bot: Bot,
+    key_file: PathBuf,
+    poem_file: PathBuf,
+    /// Of the poem the Sheep recites, to tell an edited poem from a changed key file.
+    fingerprint: String,
+    /// Shared by every bot of the same app.
+    app: Arc<AppPause>,
     switch: StopSwitch,
     handle: Option<JoinHandle<Position>>,
     /// What follows when it stops.
@@ -207,16 +214,12 @@ impl Shepherd<'_> {
         error: &str,
         until: Option<std::time::SystemTime>,
     ) {
-        let Some(app) = self
-            .flock
-            .get(bot)
-            .map(|mate| mate.bot.credentials.consumer_key.clone())
-        else {
+        let Some(app) = self.flock.get(bot).map(|mate| Arc::clone(&mate.app)) else {
             return;
         };
         let why = paused_why(error, until);
         for (name, mate) in &self.flock {
-            if mate.bot.credentials.consumer_key == app
+            if Arc::ptr_eq(&mate.app, &app)
                 && let Some(&index) = self.tally_index.get(name)
             {
                 self.tallies[index].doing = Doing::Paused { why: why.clone() };
@@ -247,7 +250,7 @@ impl Shepherd<'_> {
                 }
             }
             Then::Restart(bot) if !self.stopping => {
-                let same_poem = bot.poem == mate.bot.poem;
+                let same_poem = state::fingerprint(bot.poem.lines()) == mate.fingerprint;
                 if !same_poem {
                     log::warn!(
                         "{name}: poem {} changed: starting again at line 1",
@@ -281,7 +284,7 @@ impl Shepherd<'_> {
         };
         let memory = settings.state.as_ref().map(|dir| Memory {
             slot: dir.slot(&bot.name),
-            fingerprint,
+            fingerprint: fingerprint.clone(),
             save: settings.save_state,
         });
         let app_pause = Arc::clone(
@@ -296,9 +299,9 @@ impl Shepherd<'_> {
             key_file: bot.key_file.clone(),
             posts: crate::sheep::posts_for(&bot.poem, &plan),
             plan,
-            credentials: bot.credentials.clone(),
+            credentials: bot.credentials,
             poster: settings.poster.clone(),
-            app_pause,
+            app_pause: Arc::clone(&app_pause),
             reports: self.reports.clone(),
             stop,
             memory,
@@ -325,7 +328,10 @@ impl Shepherd<'_> {
                 self.flock.insert(
                     name,
                     Flockmate {
-                        bot,
+                        key_file: bot.key_file,
+                        poem_file: bot.poem_file,
+                        fingerprint,
+                        app: app_pause,
                         switch,
                         handle: Some(handle),
                         then: Then::Rest,
@@ -354,7 +360,7 @@ impl Shepherd<'_> {
         };
         let poem_of = |path: &Path| {
             let name = self.files.get(path)?.bot.as_ref()?;
-            Some(self.flock.get(name)?.bot.poem_file.clone())
+            Some(self.flock.get(name)?.poem_file.clone())
         };
         let now: HashMap<PathBuf, Signature> = paths
             .into_iter()
@@ -383,10 +389,12 @@ impl Shepherd<'_> {
         let Some(known) = self.files.remove(path) else {
             return;
         };
-        if let Some(mate) = known.bot.as_ref().and_then(|name| self.flock.get_mut(name)) {
+        let Some(name) = known.bot else {
+            return;
+        };
+        if let Some(mate) = self.flock.get_mut(&name) {
             log::info!(
-                "{}: key file {} removed: stopping this bot",
-                mate.bot.name,
+                "{name}: key file {} removed: stopping this bot",
                 path.display()
             );
             mate.then = Then::Remove;
@@ -418,12 +426,12 @@ impl Shepherd<'_> {
         };
         let name: Arc<str> = Arc::from(bot.name.as_str());
         if let Some(other) = self.flock.get(&name)
-            && other.bot.key_file != path
+            && other.key_file != path
         {
             log::error!(
                 "{}: bot `{name}` is already run from {}: one key file per account, remove one",
                 path.display(),
-                other.bot.key_file.display()
+                other.key_file.display()
             );
             return;
         }
