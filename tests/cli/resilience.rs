@@ -169,11 +169,26 @@ fn an_apps_spent_daily_quota_pauses_every_bot_of_the_app_with_one_message() {
             key_json_of_app(name, app, &format!("../poems/{name}.txt")),
         );
     }
-    let flock = env.start_args(&fast(&x));
+    let flock = env.start_args(&fast_run(
+        &x,
+        &["--timeout", "500ms", "--status-every", "200ms"],
+    ));
     flock.wait_for_lines("paused for every bot that uses it", 1);
     flock.wait_for("cat, on another app, to finish", |_| {
         x.posts_by("cat").len() == 12
     });
+    // The status table shows the pause on both of the app's bots, not only the one that met it.
+    let latest = |log: &[String], bot: &str| {
+        log.iter()
+            .rev()
+            .find(|line| line.contains(&format!("status: {bot} ")))
+            .cloned()
+            .unwrap_or_default()
+    };
+    flock.wait_for("both of the app's bots shown paused", |log| {
+        latest(log, "ann").contains("paused") && latest(log, "ben").contains("paused")
+    });
+    assert!(!latest(&flock.log(), "cat").contains("paused"));
     let sent = x.requests();
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(x.requests(), sent, "the paused app's bots send nothing");
