@@ -5,7 +5,7 @@
 //! - start to every bot's first post, and to every post of the run;
 //! - client CPU per post (signing, request, answer, state write, logging);
 //! - CPU while every bot waits (rescan included), as a share of one core;
-//! - peak resident memory;
+//! - peak resident memory, and how much of each Sheep's stack is resident;
 //! - SIGINT to exit, and whether every bot's state was written.
 //!
 //! Run: `cargo build --release && cargo run --release --example bench [N ...]` (Linux only).
@@ -49,18 +49,19 @@ fn main() {
     );
     println!("{LINES} lines a bot, {LINE_INTERVAL} apart:\n");
     println!(
-        "| bots | first post from every bot | every line posted | CPU per post | idle CPU | peak RSS | SIGINT to exit | state files |"
+        "| bots | first post from every bot | every line posted | CPU per post | idle CPU | peak RSS | Sheep stack | SIGINT to exit | state files |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for n in sizes {
         let figures = run(&binary, n, LINE_INTERVAL);
         println!(
-            "| {n} | {:.2} s | {:.2} s | {:.3} ms | {:.2} % | {:.1} MB | {:.3} s | {}/{n} |",
+            "| {n} | {:.2} s | {:.2} s | {:.3} ms | {:.2} % | {:.1} MB | {} KiB | {:.3} s | {}/{n} |",
             figures.first_posts.as_secs_f64(),
             figures.all_posts.as_secs_f64(),
             figures.cpu_per_post_ms,
             figures.idle_percent,
             figures.peak_rss_mb,
+            figures.sheep_stack_kb,
             figures.stop.as_secs_f64(),
             figures.state_files,
         );
@@ -73,6 +74,8 @@ struct Figures {
     cpu_per_post_ms: f64,
     idle_percent: f64,
     peak_rss_mb: f64,
+    /// Resident stack of most Sheep threads.
+    sheep_stack_kb: u64,
     stop: Duration,
     state_files: usize,
 }
@@ -121,6 +124,7 @@ fn run(binary: &Path, n: usize, line_interval: &str) -> Figures {
     std::thread::sleep(IDLE);
     let idle_percent = (cpu_seconds(pid) - idle_start) * 100.0 / IDLE.as_secs_f64();
     let peak_rss_mb = peak_rss_kb(pid) as f64 / 1024.0;
+    let sheep_stack_kb = sheep_stack_kb(pid);
     let asked = Instant::now();
     Command::new("kill")
         .args(["-INT", &pid.to_string()])
@@ -149,6 +153,7 @@ fn run(binary: &Path, n: usize, line_interval: &str) -> Figures {
         cpu_per_post_ms,
         idle_percent,
         peak_rss_mb,
+        sheep_stack_kb,
         stop,
         state_files,
     }
@@ -237,4 +242,36 @@ fn peak_rss_kb(pid: u32) -> u64 {
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// The resident size (KiB) most Sheep stacks share, from /proc/PID/smaps: the mappings of
+/// `SHEEP_STACK` bytes (glibc may add a page or a few for its thread block). Every page a Sheep
+/// ever touches stays resident, so this is the figure a deeper call in `sheep.rs` moves.
+fn sheep_stack_kb(pid: u32) -> u64 {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let stack = (botflock::shepherd::SHEEP_STACK / 1024) as u64;
+    let mut counts = std::collections::HashMap::<u64, usize>::new();
+    let mut in_stack = false;
+    for line in smaps.lines() {
+        let first = line.split_whitespace().next().unwrap_or_default();
+        if let Some((start, end)) = first.split_once('-')
+            && let (Ok(start), Ok(end)) =
+                (u64::from_str_radix(start, 16), u64::from_str_radix(end, 16))
+        {
+            let size = (end - start) / 1024;
+            in_stack = (stack..=stack + 16).contains(&size);
+        } else if in_stack && let Some(rss) = line.strip_prefix("Rss:") {
+            let kb = rss
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .unwrap_or(0);
+            *counts.entry(kb).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(_, count)| count)
+        .map_or(0, |(kb, _)| kb)
 }

@@ -23,9 +23,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// A Sheep's stack. Its deepest call is an HTTPS request; half a megabyte leaves that room
-/// many times over while ten thousand Sheep reserve 5 GB of address space instead of 20.
-const SHEEP_STACK: usize = 512 * 1024;
+/// A Sheep's stack: address space, of which only the pages a Sheep touches are resident (two,
+/// see BENCHMARKS.md). Half a megabyte leaves room for rare deep calls (a panic's message, the
+/// first time-zone lookup) while ten thousand Sheep reserve 5 GB of address space, not 20.
+pub const SHEEP_STACK: usize = 512 * 1024;
 
 /// How long reports gather between two looks at the inbox of a busy flock.
 const GATHER: Duration = Duration::from_millis(20);
@@ -50,7 +51,6 @@ pub struct Settings {
     pub status_every: Option<Duration>,
 }
 
-/// A Sheep's thread thread: running, or asked to stop.
 /// A running bot, as the Shepherd keeps it: what it needs to watch and steer the Sheep, not
 /// the whole key file (the Sheep has what it posts with; ten thousand copies add up).
 struct Flockmate {

@@ -291,8 +291,8 @@ impl Slot {
 }
 
 /// The file as written. Unknown fields are ignored so that an older botflock can read a newer
-/// file; missing `last_post_*` fields read as "never posted".
-/// Written from borrowed text, read into owned.
+/// file; missing `last_post_*` fields read as "never posted". Written from borrowed text, read
+/// into owned.
 #[derive(Serialize, Deserialize)]
 struct StateFile<'a> {
     next_line: usize,
