@@ -6,7 +6,9 @@
 //! - client CPU per post (signing, request, answer, state write, logging);
 //! - CPU while every bot waits (rescan included), as a share of one core;
 //! - peak resident memory, and how much of each Sheep's stack is resident;
-//! - SIGINT to exit, and whether every bot's state was written.
+//! - SIGINT to exit, and whether every bot's state was written;
+//! - (on stderr) the CPU per post of each kind of thread: Sheep, HTTP workers, the Shepherd
+//!   (the main thread, "botflock"), the state sync.
 //!
 //! Run: `cargo build --release && cargo run --release --example bench [N ...]` (Linux only).
 //! `BENCH_KEEP_LOG=PREFIX` keeps each run's flock log as `PREFIX.N.log`; `BENCH_PERF=FILE`
@@ -117,8 +119,17 @@ fn run(binary: &Path, n: usize, line_interval: &str) -> Figures {
     // its last, over the posts in between.
     wait_until(started, || sandbox.counts().0 >= 2 * n);
     let cpu_before = cpu_seconds(pid);
+    let threads_before = cpu_by_thread_kind(pid);
     let all_posts = wait_until(started, || sandbox.counts().0 >= n * LINES);
     let cpu_per_post_ms = (cpu_seconds(pid) - cpu_before) * 1000.0 / ((LINES - 2) * n) as f64;
+    let by_kind: Vec<String> = cpu_by_thread_kind(pid)
+        .into_iter()
+        .map(|(kind, seconds)| {
+            let before = threads_before.get(&kind).copied().unwrap_or(0.0);
+            let per_post = (seconds - before) * 1e6 / ((LINES - 2) * n) as f64;
+            format!("{kind} {per_post:.0} µs")
+        })
+        .collect();
     std::thread::sleep(Duration::from_secs(1));
     let idle_start = cpu_seconds(pid);
     std::thread::sleep(IDLE);
@@ -147,6 +158,7 @@ fn run(binary: &Path, n: usize, line_interval: &str) -> Figures {
         let _ = std::fs::copy(dir.path().join("flock.log"), format!("{keep}.{n}.log"));
     }
     sandbox.stop();
+    eprintln!("{n} bots, CPU per post by thread: {}", by_kind.join(", "));
     Figures {
         first_posts,
         all_posts,
@@ -232,6 +244,33 @@ fn cpu_seconds(pid: u32) -> f64 {
     };
     // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds by kind of thread (its name up to the first space: "sheep", "http", ...), from
+/// each thread's /proc sched file, which counts time exactly where stat counts whole ticks.
+/// Threads that ended are not counted.
+fn cpu_by_thread_kind(pid: u32) -> std::collections::BTreeMap<String, f64> {
+    let mut kinds = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return kinds;
+    };
+    for task in tasks.filter_map(Result::ok) {
+        let sched = std::fs::read_to_string(task.path().join("sched")).unwrap_or_default();
+        // First line: "NAME (TID, #threads: N)"; then "se.sum_exec_runtime : MS".
+        let kind = sched.split(' ').next().unwrap_or_default().to_string();
+        let ms = sched
+            .lines()
+            .find_map(|line| line.strip_prefix("se.sum_exec_runtime"))
+            .and_then(|rest| {
+                rest.trim_start_matches([' ', ':'])
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .unwrap_or(0.0);
+        *kinds.entry(kind).or_default() += ms / 1000.0;
+    }
+    kinds
 }
 
 /// Peak resident memory (VmHWM) in KiB.

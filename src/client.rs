@@ -6,7 +6,7 @@ use crate::resolve::CachingResolver;
 use std::fmt;
 use std::time::Duration;
 use ureq::http::{HeaderMap, Uri};
-use ureq::unversioned::transport::DefaultConnector;
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
 
 /// Where the X API is: `https://api.x.com` by default, a loopback sandbox in tests.
 /// Held normalized (lowercase scheme and host, no default port, no trailing slash) because
@@ -281,12 +281,13 @@ impl Client {
             .input_buffer_size(8 * 1024)
             .output_buffer_size(4 * 1024)
             .build();
-        // ureq's own resolver would start a thread for every request (see resolve.rs).
-        let agent = ureq::Agent::with_parts(
-            config,
-            DefaultConnector::default(),
-            CachingResolver::default(),
-        );
+        // ureq's default chain with our TCP layer (see transport.rs). ureq's own resolver
+        // would start a thread for every request (see resolve.rs).
+        let connector =
+            ().chain(ConnectProxyConnector::default())
+                .chain(crate::transport::TcpConnector)
+                .chain(RustlsConnector::default());
+        let agent = ureq::Agent::with_parts(config, connector, CachingResolver::default());
         Client {
             agent,
             base: base.clone(),
@@ -496,5 +497,79 @@ mod tests {
         assert_eq!(limits.window.reset, Some(1_700_000_000));
         assert_eq!(limits.window.limit, None);
         assert_eq!(limits.app_day, Quota::default());
+    }
+
+    /// A server that answers every post on whatever connection it came, and counts the
+    /// connections it accepted.
+    fn counting_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+        let counter = std::sync::Arc::clone(&accepted);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                counter.fetch_add(1, Ordering::SeqCst);
+                std::thread::spawn(move || {
+                    let mut pending = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    let mut answered = 0;
+                    loop {
+                        let Some(head_end) = pending.windows(4).position(|w| w == b"\r\n\r\n")
+                        else {
+                            match stream.read(&mut chunk) {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => pending.extend_from_slice(&chunk[..n]),
+                            }
+                            continue;
+                        };
+                        let head = String::from_utf8_lossy(&pending[..head_end]).to_lowercase();
+                        let length: usize = head
+                            .lines()
+                            .find_map(|line| line.strip_prefix("content-length:"))
+                            .and_then(|value| value.trim().parse().ok())
+                            .unwrap_or(0);
+                        if pending.len() < head_end + 4 + length {
+                            match stream.read(&mut chunk) {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => pending.extend_from_slice(&chunk[..n]),
+                            }
+                            continue;
+                        }
+                        pending.drain(..head_end + 4 + length);
+                        answered += 1;
+                        let body = format!("{{\"data\":{{\"id\":\"{answered}\"}}}}");
+                        let answer = format!(
+                            "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\n\
+                             content-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if stream.write_all(answer.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (base, accepted)
+    }
+
+    #[test]
+    fn posts_one_after_another_reuse_one_connection() {
+        let (base, accepted) = counting_server();
+        let client = Client::new(&ApiBase::parse(&base).unwrap(), Duration::from_secs(10));
+        let credentials = Credentials {
+            consumer_key: crate::secret::Secret::new("ck".to_string()),
+            consumer_secret: crate::secret::Secret::new("cs".to_string()),
+            token: crate::secret::Secret::new("t".to_string()),
+            token_secret: crate::secret::Secret::new("ts".to_string()),
+        };
+        for expected in ["1", "2", "3"] {
+            let posted = client.post(&credentials, "a line", None).expect("posted");
+            assert_eq!(posted.id, expected);
+        }
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

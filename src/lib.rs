@@ -33,6 +33,7 @@ pub mod state;
 pub mod status;
 pub mod stop;
 pub mod thread;
+mod transport;
 pub mod watch;
 
 use cli::{Cli, Command};
