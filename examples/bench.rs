@@ -12,7 +12,8 @@
 //!
 //! Run: `cargo build --release && cargo run --release --example bench [N ...]` (Linux only).
 //! `BENCH_KEEP_LOG=PREFIX` keeps each run's flock log as `PREFIX.N.log`; `BENCH_PERF=FILE`
-//! profiles the client with `perf record`.
+//! profiles the client with `perf record`; `BENCH_ARGS="--connections 8"` adds options to the
+//! flock's command line.
 
 use botflock::keys::{Account, Credentials};
 use botflock::sandbox::{Config, Sandbox};
@@ -106,6 +107,11 @@ fn run(binary: &Path, n: usize, line_interval: &str) -> Figures {
         .args(["run", "keys", "--api-base", &sandbox.api_base()])
         .args(["--line-interval", line_interval, "--poem-interval", "1h"])
         .args(["--state-dir", "state"])
+        .args(
+            std::env::var("BENCH_ARGS")
+                .unwrap_or_default()
+                .split_whitespace(),
+        )
         .current_dir(dir.path())
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())

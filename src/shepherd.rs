@@ -23,6 +23,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// Threads of a flock that are not Sheep, counted generously: the HTTP workers (32 unless
+/// `--connections` says otherwise), the Shepherd, the state sync, the watcher, the signal
+/// handler.
+const THREADS_BESIDE_SHEEP: usize = 64;
+
 /// A Sheep's stack: address space, of which only the pages a Sheep touches are resident (two,
 /// see BENCHMARKS.md). Half a megabyte leaves room for rare deep calls (a panic's message, the
 /// first time-zone lookup) while ten thousand Sheep reserve 5 GB of address space, not 20.
@@ -319,6 +324,8 @@ impl Shepherd<'_> {
                 bot: Some(Arc::clone(&name)),
             },
         );
+        // A flock that grows while it runs keeps its wake-ups cheap.
+        crate::futex_hash::make_room(self.flock.len() + 1 + THREADS_BESIDE_SHEEP);
         let spawned = std::thread::Builder::new()
             .name(format!("sheep {name}"))
             .stack_size(SHEEP_STACK)
