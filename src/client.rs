@@ -109,15 +109,27 @@ impl RateLimits {
                 .and_then(|value| value.to_str().ok())
                 .and_then(|value| value.trim().parse::<u64>().ok())
         };
-        let quota = |prefix: &str| Quota {
-            limit: number(&format!("{prefix}-limit")),
-            remaining: number(&format!("{prefix}-remaining")),
-            reset: number(&format!("{prefix}-reset")),
+        let quota = |[limit, remaining, reset]: [&str; 3]| Quota {
+            limit: number(limit),
+            remaining: number(remaining),
+            reset: number(reset),
         };
         RateLimits {
-            window: quota("x-rate-limit"),
-            user_day: quota("x-user-limit-24hour"),
-            app_day: quota("x-app-limit-24hour"),
+            window: quota([
+                "x-rate-limit-limit",
+                "x-rate-limit-remaining",
+                "x-rate-limit-reset",
+            ]),
+            user_day: quota([
+                "x-user-limit-24hour-limit",
+                "x-user-limit-24hour-remaining",
+                "x-user-limit-24hour-reset",
+            ]),
+            app_day: quota([
+                "x-app-limit-24hour-limit",
+                "x-app-limit-24hour-remaining",
+                "x-app-limit-24hour-reset",
+            ]),
         }
     }
 }
