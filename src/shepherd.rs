@@ -203,7 +203,10 @@ impl Shepherd<'_> {
     fn receive(&mut self, report: Report) {
         log::log!(report.level(), "{report}");
         if let Some(&index) = self.tally_index.get(&report.bot) {
-            self.tallies[index].count(&report.event);
+            let mate = self.flock.get(&report.bot);
+            self.tallies[index].count_while(&report.event, || {
+                mate.is_some_and(|mate| mate.app.paused(Instant::now()).is_some())
+            });
         }
         match &report.event {
             Event::AppPaused { until, error } => self.mark_app_paused(&report.bot, error, *until),

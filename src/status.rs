@@ -103,6 +103,23 @@ impl Tally {
         }
     }
 
+    /// Counts `event` for a bot whose app may be paused (`app_paused`, asked only when it
+    /// matters). While the pause lasts the bot keeps showing it through its own waits and
+    /// retries: it posts nothing before the pause ends, and the reports of two bots of the app
+    /// (one meeting the pause, the other learning of its own wait) arrive in either order.
+    pub fn count_while(&mut self, event: &Event, app_paused: impl FnOnce() -> bool) {
+        let keeps_pause = matches!(event, Event::Waiting { .. } | Event::Retrying { .. })
+            && matches!(self.doing, Doing::Paused { .. })
+            && app_paused();
+        if keeps_pause {
+            let pause = std::mem::replace(&mut self.doing, Doing::Posting);
+            self.count(event);
+            self.doing = pause;
+        } else {
+            self.count(event);
+        }
+    }
+
     /// Whether this bot ended in a way a person must look at.
     pub fn failed_for_good(&self) -> bool {
         match &self.doing {
@@ -162,6 +179,55 @@ impl fmt::Display for Summary {
 mod tests {
     use super::*;
     use crate::event::LineNo;
+
+    #[test]
+    fn a_bot_of_a_paused_app_shows_the_pause_through_its_own_waits() {
+        let until = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        let waiting = Event::Waiting {
+            until,
+            why: crate::event::WaitWhy::RateLimit,
+        };
+        let retrying = Event::Retrying {
+            line: LineNo::whole(0, 2),
+            error: "timeout".into(),
+            tries: 1,
+            at: until,
+        };
+        let paused = || {
+            let mut tally = Tally::new("ann");
+            tally.count(&Event::AppPaused {
+                error: "http status 429".into(),
+                until: Some(until),
+            });
+            tally
+        };
+        let mut tally = paused();
+        tally.count_while(&waiting, || true);
+        tally.count_while(&retrying, || true);
+        assert!(
+            matches!(tally.doing, Doing::Paused { .. }),
+            "{}",
+            tally.doing
+        );
+        assert_eq!(tally.failed, 1, "a retry is still counted");
+        // The pause is over: the bot's own wait shows.
+        let mut tally = paused();
+        tally.count_while(&waiting, || false);
+        assert!(
+            matches!(tally.doing, Doing::Waiting { .. }),
+            "{}",
+            tally.doing
+        );
+        // A stop always shows.
+        let mut tally = paused();
+        tally.count_while(
+            &Event::Stopped {
+                why: crate::event::StopWhy::Requested,
+            },
+            || true,
+        );
+        assert!(matches!(tally.doing, Doing::Stopped(_)), "{}", tally.doing);
+    }
 
     #[test]
     fn the_table_counts_each_kind_of_event_and_shows_the_state() {
