@@ -15,6 +15,9 @@
 //! profiles the client with `perf record`; `BENCH_ARGS="--connections 8"` adds options to the
 //! flock's command line.
 
+#[path = "support/cpu.rs"]
+mod cpu;
+
 use botflock::keys::{Account, Credentials};
 use botflock::sandbox::{Config, Sandbox};
 use botflock::secret::Secret;
@@ -242,22 +245,9 @@ fn wait_until(started: Instant, done: impl Fn() -> bool) -> Duration {
     started.elapsed()
 }
 
-/// User and system CPU the process has used, from /proc/PID/stat (clock ticks of 1/100 s).
+/// User and system CPU the client has used (whole ticks).
 fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
+    cpu::process_seconds(Path::new(&format!("/proc/{pid}/stat")))
 }
 
 /// CPU seconds by kind of thread (its name up to the first space: "sheep", "http", ...), from
@@ -269,20 +259,9 @@ fn cpu_by_thread_kind(pid: u32) -> std::collections::BTreeMap<String, f64> {
         return kinds;
     };
     for task in tasks.filter_map(Result::ok) {
-        let sched = std::fs::read_to_string(task.path().join("sched")).unwrap_or_default();
-        // First line: "NAME (TID, #threads: N)"; then "se.sum_exec_runtime : MS".
-        let kind = sched.split(' ').next().unwrap_or_default().to_string();
-        let ms = sched
-            .lines()
-            .find_map(|line| line.strip_prefix("se.sum_exec_runtime"))
-            .and_then(|rest| {
-                rest.trim_start_matches([' ', ':'])
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-            })
-            .unwrap_or(0.0);
-        *kinds.entry(kind).or_default() += ms / 1000.0;
+        let (name, seconds) = cpu::thread_seconds(&task.path().join("sched"));
+        let kind = name.split(' ').next().unwrap_or_default().to_string();
+        *kinds.entry(kind).or_default() += seconds;
     }
     kinds
 }

@@ -5,10 +5,14 @@
 //!
 //! Run: `cargo run --release --example post_cost [N]` (Linux only: it reads /proc).
 
+#[path = "support/cpu.rs"]
+mod cpu;
+
 use botflock::client::{ApiBase, Client};
 use botflock::keys::{Account, Credentials};
 use botflock::sandbox::{Config, Sandbox};
 use botflock::secret::Secret;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Posts per account, well under the sandbox's 15-minute window for one user.
@@ -66,27 +70,10 @@ fn main() {
 
 /// This process's CPU time so far (every thread, the sandbox's included), in whole ticks.
 fn process_cpu_ms() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime, fields 14 and 15 of stat: 12 and 13 after the name, in 1/100 s.
-    (ticks(11) + ticks(12)) * 10.0
+    cpu::process_seconds(Path::new("/proc/self/stat")) * 1000.0
 }
 
-/// This thread's CPU time so far, exact, from /proc (its stat counts only whole ticks).
+/// This thread's CPU time so far, exact.
 fn thread_cpu_ms() -> f64 {
-    std::fs::read_to_string("/proc/thread-self/sched")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|line| line.strip_prefix("se.sum_exec_runtime"))
-        .and_then(|rest| rest.trim_start_matches([' ', ':']).trim().parse().ok())
-        .unwrap_or(0.0)
+    cpu::thread_seconds(Path::new("/proc/thread-self/sched")).1 * 1000.0
 }
