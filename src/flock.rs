@@ -25,8 +25,8 @@ pub fn run(args: RunArgs) -> Result<bool, Error> {
     } else {
         None
     };
-    // Before any thread starts: a Sheep a bot, the HTTP workers, and a few more.
-    crate::futex_hash::make_room(flock.bots.len() + args.connections + 8);
+    // Before any thread starts: a Sheep a bot, and the rest.
+    crate::futex_hash::make_room(flock.bots.len() + shepherd::THREADS_BESIDE_SHEEP);
     let (switch, stop) = stop::channel();
     let mut workers = None;
     let poster = if args.dry_run {

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 /// Threads of a flock that are not Sheep, counted generously: the HTTP workers (32 unless
 /// `--connections` says otherwise), the Shepherd, the state sync, the watcher, the signal
 /// handler.
-const THREADS_BESIDE_SHEEP: usize = 64;
+pub const THREADS_BESIDE_SHEEP: usize = 64;
 
 /// A Sheep's stack: address space, of which only the pages a Sheep touches are resident (two,
 /// see BENCHMARKS.md). Half a megabyte leaves room for rare deep calls (a panic's message, the
