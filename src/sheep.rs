@@ -184,13 +184,7 @@ impl Sheep {
             .map(|memory| memory.fingerprint.clone())
             .unwrap_or_default();
         let len = self.posts.len();
-        let next = order::line_at(
-            self.plan.order,
-            len,
-            position.place.line,
-            position.place.cycle,
-            &fingerprint,
-        );
+        let next = self.line_at(position.place, &fingerprint);
         self.report(Event::Started {
             lines: len,
             next: LineNo::whole(next, len),
@@ -219,6 +213,19 @@ impl Sheep {
         })
     }
 
+    /// The poem line (index into `posts`) at `place`, in the plan's order. Inlined: a frame
+    /// of its own here would deepen every Sheep's stack.
+    #[inline(always)]
+    fn line_at(&self, place: Place, fingerprint: &str) -> usize {
+        order::line_at(
+            self.plan.order,
+            self.posts.len(),
+            place.line,
+            place.cycle,
+            fingerprint,
+        )
+    }
+
     /// One step at the time the recital woke for: posts the line (or part) that is due, or
     /// learns when to wake instead. Returns why the Sheep stops, if it does.
     #[inline(never)]
@@ -228,13 +235,7 @@ impl Sheep {
             return None;
         }
         let len = self.posts.len();
-        let index = order::line_at(
-            self.plan.order,
-            len,
-            position.place.line,
-            position.place.cycle,
-            &recital.record.poem_fingerprint,
-        );
+        let index = self.line_at(position.place, &recital.record.poem_fingerprint);
         let parts = &self.posts[index];
         let Some(part) = parts.get(position.part) else {
             self.skip_too_long(position, recital, index);
