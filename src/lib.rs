@@ -1,5 +1,6 @@
 //! botflock: runs a flock of poetry bots on X. See ARCHITECTURE.md for the map.
-// One call needs unsafe: the prctl in futex_hash.rs, which allows it for itself alone.
+// Two places need unsafe: the prctl in futex_hash.rs and the signal handler in fault.rs; each
+// allows it for itself alone.
 #![deny(unsafe_code)]
 
 pub mod active_hours;
@@ -12,6 +13,7 @@ pub mod duration;
 pub mod enroll;
 pub mod error;
 pub mod event;
+pub mod fault;
 pub mod flock;
 pub mod forecast;
 mod futex_hash;
