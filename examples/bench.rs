@@ -8,7 +8,8 @@
 //! - peak resident memory, and how much of each Sheep's stack is resident;
 //! - SIGINT to exit, and whether every bot's state was written;
 //! - (on stderr) the CPU per post of each kind of thread: Sheep, HTTP workers, the Shepherd
-//!   (the main thread, "botflock"), the state sync.
+//!   (the main thread, "botflock"), the state sync; and the CPU each kind and the sandbox
+//!   used until every bot's first post.
 //!
 //! Run: `cargo build --release && cargo run --release --example bench [N ...]` (Linux only).
 //! `BENCH_KEEP_LOG=PREFIX` keeps each run's flock log as `PREFIX.N.log`; `BENCH_PERF=FILE`
@@ -123,7 +124,15 @@ fn run(binary: &Path, n: usize, line_interval: &str) -> Figures {
         .spawn()
         .expect("botflock starts");
     let pid = child.id();
+    let sandbox_cpu = cpu::process_seconds(Path::new("/proc/self/stat"));
     let first_posts = wait_until(started, || sandbox.counts().1 >= n);
+    let sandbox_cpu = cpu::process_seconds(Path::new("/proc/self/stat")) - sandbox_cpu;
+    // Where the CPU of the start went; threads that ended by now are not counted.
+    let start_cpu: Vec<String> = cpu_by_thread_kind(pid)
+        .into_iter()
+        .filter(|(_, seconds)| *seconds >= 0.005)
+        .map(|(kind, seconds)| format!("{kind} {seconds:.2} s"))
+        .collect();
     // CPU per post, start-up left out: from the end of every bot's second post to the end of
     // its last, over the posts in between.
     wait_until(started, || sandbox.counts().0 >= 2 * n);
@@ -174,6 +183,10 @@ fn run(binary: &Path, n: usize, line_interval: &str) -> Figures {
     }
     sandbox.stop();
     if line_interval != "0s" {
+        eprintln!(
+            "{n} bots, CPU until every bot's first post by thread: {}; the sandbox's {sandbox_cpu:.2} s",
+            start_cpu.join(", ")
+        );
         eprintln!("{n} bots, CPU per post by thread: {}", by_kind.join(", "));
     }
     Figures {
