@@ -9,6 +9,7 @@
 //! | 429                                    | same line at the latest reset whose quota is spent;  |
 //! |                                        | with no usable header exponential from 60 s (max 16m)|
 //! | 429 with the app's 24-hour quota spent | every bot of the app pauses until its reset          |
+//! | 2xx showing the app's quota spent      | counted; every bot of the app pauses until its reset |
 //! | 402 out of credit, usage capped        | every bot of the app pauses until restarted          |
 //! | 401                                    | this bot stops: credentials rejected                 |
 //! | 404, 405, 410                          | this bot stops: the API base is wrong                |
@@ -22,10 +23,12 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// The line is on the account; go on. `not_before` (Unix seconds) holds the next post back
-    /// when the answer said a quota is already spent.
+    /// when the answer said a quota is already spent; `pause_app` (Unix seconds) holds every bot
+    /// of the app back when that quota is the app's, so none of them spends a request on a 429.
     Advance {
         already_there: bool,
         not_before: Option<u64>,
+        pause_app: Option<u64>,
     },
     /// Try the same line again after `wait`.
     Retry { wait: Duration },
@@ -99,6 +102,7 @@ pub fn decide(
             let action = Action::Advance {
                 already_there: false,
                 not_before: spent_until(&posted.limits, now),
+                pause_app: app_spent_until(&posted.limits, now),
             };
             return (action, Tries::default());
         }
@@ -148,6 +152,7 @@ pub fn decide(
             Action::Advance {
                 already_there: true,
                 not_before: None,
+                pause_app: None,
             },
             Tries::default(),
         ),
@@ -155,6 +160,13 @@ pub fn decide(
         408 | 500..=599 => retry(Trouble::Server),
         _ => (Action::Skip, Tries::default()),
     }
+}
+
+/// The app's 24-hour reset, when its quota shows nothing remaining and the reset is ahead.
+fn app_spent_until(limits: &RateLimits, now: u64) -> Option<u64> {
+    let app = limits.app_day;
+    app.reset
+        .filter(|&reset| app.remaining == Some(0) && reset > now)
 }
 
 /// The latest future reset among the quotas that show nothing remaining.
@@ -351,7 +363,8 @@ mod tests {
             ),
             Action::Advance {
                 already_there: true,
-                not_before: None
+                not_before: None,
+                pause_app: None
             }
         );
         assert_eq!(
@@ -388,7 +401,54 @@ mod tests {
             decide(&ok, Tries::default(), NOW, SECOND).0,
             Action::Advance {
                 already_there: false,
-                not_before: Some(NOW + 120)
+                not_before: Some(NOW + 120),
+                pause_app: None
+            }
+        );
+    }
+
+    /// The post that spends the app's daily quota pauses the app at once: its other bots would
+    /// otherwise each learn it from a 429.
+    #[test]
+    fn a_success_that_spends_the_apps_quota_pauses_the_app() {
+        let spent = |remaining, reset| RateLimits {
+            app_day: Quota {
+                limit: Some(17),
+                remaining: Some(remaining),
+                reset: Some(reset),
+            },
+            ..RateLimits::default()
+        };
+        let ok = |limits| {
+            Ok(Posted {
+                id: "1".into(),
+                limits,
+            })
+        };
+        let decided = |limits| decide(&ok(limits), Tries::default(), NOW, SECOND).0;
+        assert_eq!(
+            decided(spent(0, NOW + 600)),
+            Action::Advance {
+                already_there: false,
+                not_before: Some(NOW + 600),
+                pause_app: Some(NOW + 600)
+            }
+        );
+        assert_eq!(
+            decided(spent(1, NOW + 600)),
+            Action::Advance {
+                already_there: false,
+                not_before: None,
+                pause_app: None
+            }
+        );
+        // A reset already past is no reason to wait.
+        assert_eq!(
+            decided(spent(0, NOW - 1)),
+            Action::Advance {
+                already_there: false,
+                not_before: None,
+                pause_app: None
             }
         );
     }

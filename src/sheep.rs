@@ -270,6 +270,7 @@ impl Sheep {
                 Action::Advance {
                     already_there: false,
                     not_before: None,
+                    pause_app: None,
                 }
             }
             Poster::Live(client) => {
@@ -292,6 +293,7 @@ impl Sheep {
             Action::Advance {
                 already_there,
                 not_before,
+                pause_app,
             } => {
                 if already_there && !recital.stamped && stamps && !recital.resent {
                     // Recite it again, stamped so X takes it as new.
@@ -315,6 +317,9 @@ impl Sheep {
                     (recital.slot, recital.wake) = self.next_line(position, recital.slot, held);
                 }
                 self.remember(position, recital);
+                if pause_app.is_some() {
+                    self.pause_app(pause_app, None);
+                }
             }
             Action::Skip => {
                 recital.stamped = false;
@@ -366,6 +371,8 @@ impl Sheep {
         self.remember(position, recital);
     }
 
+    /// Pauses every bot of this app. `error` is the answer that paused it; none when a post's
+    /// headers showed the app's daily quota spent.
     #[cold]
     #[inline(never)]
     fn pause_app(&self, until: Option<u64>, error: Option<PostError>) {
@@ -376,7 +383,10 @@ impl Sheep {
                     Until::Instant(at) => Some(wall_clock(at)),
                     Until::Restart => None,
                 },
-                error: error.map(|e| e.to_string()).unwrap_or_default(),
+                error: error.map_or_else(
+                    || "the app's daily post quota is spent".to_string(),
+                    |e| e.to_string(),
+                ),
             });
         }
     }

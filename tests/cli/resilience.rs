@@ -145,6 +145,49 @@ fn a_429_is_waited_out_until_the_latest_spent_reset() {
     assert_eq!(second.finish().code, Some(0));
 }
 
+/// The answer to the post that spends the app's daily quota says so in its headers; the app
+/// pauses then, so a bot of the app that starts later sends nothing (and spends no request on
+/// a 429).
+#[test]
+fn the_post_that_spends_an_apps_quota_pauses_the_app_before_another_bot_asks() {
+    let accounts = [account_of_app("ann", "app"), account_of_app("ben", "app")];
+    let x = TestX::with_accounts(
+        &accounts,
+        Config {
+            tier: Tier::Free,
+            ..Config::default()
+        },
+    );
+    let env = Env::new();
+    for name in ["ann", "ben"] {
+        env.write(&format!("poems/{name}.txt"), lines(name, 20).join("\n"));
+    }
+    env.write(
+        "keys/ann.json",
+        key_json_of_app("ann", "app", "../poems/ann.txt"),
+    );
+    let flock = env.start_args(&fast_run(&x, &[]));
+    flock.wait_for_lines("paused for every bot that uses it", 1);
+    assert_eq!(x.posts_by("ann").len(), 17);
+    assert_eq!(x.attempts_by("ann").len(), 17, "no request after the last");
+    env.write(
+        "keys/ben.json",
+        key_json_of_app("ben", "app", "../poems/ben.txt"),
+    );
+    flock.wait_for_lines("ben: started", 1);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(x.attempts_by("ben").is_empty(), "ben waits for the reset");
+    flock.signal("INT");
+    let finished = flock.finish();
+    assert!(
+        finished
+            .log
+            .contains("paused for every bot that uses it (the app's daily post quota is spent)"),
+        "{}",
+        finished.log
+    );
+}
+
 #[test]
 fn an_apps_spent_daily_quota_pauses_every_bot_of_the_app_with_one_message() {
     let accounts = [
