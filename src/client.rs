@@ -6,7 +6,9 @@ use crate::resolve::CachingResolver;
 use std::fmt;
 use std::time::Duration;
 use ureq::http::{HeaderMap, Uri};
-use ureq::unversioned::transport::{ConnectProxyConnector, Connector, RustlsConnector};
+use ureq::unversioned::transport::{
+    ConnectProxyConnector, Connector, RustlsConnector, SocksConnector,
+};
 
 /// Where the X API is: `https://api.x.com` by default, a loopback sandbox in tests.
 /// Held normalized (lowercase scheme and host, no default port, no trailing slash) because
@@ -293,10 +295,13 @@ impl Client {
             .input_buffer_size(8 * 1024)
             .output_buffer_size(4 * 1024)
             .build();
-        // ureq's default chain with our TCP layer (see transport.rs). ureq's own resolver
-        // would start a thread for every request (see resolve.rs).
+        // ureq's default chain with our TCP layer (see transport.rs): a SOCKS or an HTTP
+        // CONNECT proxy from the environment (ALL_PROXY, HTTPS_PROXY, HTTP_PROXY; NO_PROXY)
+        // makes the connection when one is set, our TCP layer otherwise, then TLS. ureq's own
+        // resolver would start a thread for every request (see resolve.rs).
         let connector =
-            ().chain(ConnectProxyConnector::default())
+            ().chain(SocksConnector::default())
+                .chain(ConnectProxyConnector::default())
                 .chain(crate::transport::TcpConnector)
                 .chain(RustlsConnector::default());
         let agent = ureq::Agent::with_parts(config, connector, CachingResolver::default());

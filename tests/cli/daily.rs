@@ -1,6 +1,7 @@
 //! Running a flock day to day: check, long lines as threads, live changes, schedules, status,
 //! new keys, one-off posts, and the safety warnings.
 
+use crate::support::proxy::TestProxy;
 use crate::support::x::{TestX, account_of_app};
 use crate::support::{Env, credentials, fast_run, key_json, key_json_of_app};
 use botflock::sandbox::Config;
@@ -524,4 +525,24 @@ fn a_bot_stopped_for_its_credentials_starts_again_when_its_key_file_is_fixed() {
         "{}",
         finished.log
     );
+}
+
+/// A proxy named in the environment carries every request: SOCKS5 and HTTP CONNECT alike.
+#[test]
+fn posts_go_through_the_proxy_the_environment_names() {
+    for scheme in ["socks5", "http"] {
+        let x = TestX::for_bots(&["ann"], Config::default());
+        let proxy = TestProxy::start();
+        let env = Env::new();
+        env.bot("ann", &["a line"]);
+        let base = x.api_base();
+        let finished = env.run_with_env(
+            &["post", "keys/ann.json", "hello", "--api-base", &base],
+            &[("ALL_PROXY", &proxy.url(scheme))],
+        );
+        assert_eq!(finished.code, Some(0), "{scheme}: {}", finished.all());
+        assert_eq!(x.posts_by("ann").len(), 1, "{scheme}");
+        let server = base.trim_start_matches("http://").trim_end_matches('/');
+        assert_eq!(proxy.tunnels(), [server], "{scheme}");
+    }
 }

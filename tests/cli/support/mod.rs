@@ -2,6 +2,7 @@
 //! helpers to watch its log, signal it and read what it printed.
 
 pub mod oauth;
+pub mod proxy;
 pub mod signed;
 pub mod x;
 
@@ -14,6 +15,18 @@ use std::time::{Duration, Instant};
 
 /// Generous bounds: these tests check behaviour, not speed, on a busy 2-core machine.
 pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The variables that name a proxy for botflock's HTTP client (ureq's list).
+const PROXY_VARS: [&str; 8] = [
+    "ALL_PROXY",
+    "all_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
 
 pub struct Env {
     pub dir: tempfile::TempDir,
@@ -58,19 +71,30 @@ impl Env {
     }
 
     pub fn start(&self, args: &[&str]) -> Running {
-        self.spawn(args, Stdio::null())
+        self.spawn(args, Stdio::null(), &[])
     }
 
     /// Starts botflock with a standard input the test writes to (`Running::type_line`).
     pub fn start_with_input(&self, args: &[&str]) -> Running {
-        self.spawn(args, Stdio::piped())
+        self.spawn(args, Stdio::piped(), &[])
     }
 
-    fn spawn(&self, args: &[&str], stdin: Stdio) -> Running {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_botflock"))
+    /// Runs botflock to its end with `vars` set in its environment.
+    pub fn run_with_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Finished {
+        self.spawn(args, Stdio::null(), vars).finish()
+    }
+
+    fn spawn(&self, args: &[&str], stdin: Stdio, vars: &[(&str, &str)]) -> Running {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_botflock"));
+        // The servers are on loopback: a proxy the machine's environment names is not the test's.
+        for proxy in PROXY_VARS {
+            command.env_remove(proxy);
+        }
+        let mut child = command
             .args(args)
             .current_dir(self.dir.path())
             .env("RUST_LOG", "debug")
+            .envs(vars.iter().copied())
             .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
