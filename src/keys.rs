@@ -7,6 +7,7 @@ use crate::duration;
 use crate::order::Order;
 use crate::poem::{Poem, PoemError};
 use crate::secret::Secret;
+use crate::watch::Signature;
 use serde::{Deserialize, Deserializer};
 use std::collections::HashMap;
 use std::fmt;
@@ -67,6 +68,9 @@ pub struct Bot {
     pub overrides: Overrides,
     /// The key file can be read by group or others (it holds secrets).
     pub loose_permissions: bool,
+    /// What the key file and the poem looked like just before they were read, for the
+    /// rescan to compare with.
+    pub seen: Signature,
 }
 
 /// The key file as written. Unknown fields (the original flock's `user_id`, say) are ignored.
@@ -376,6 +380,8 @@ pub fn read_account(path: &Path) -> Result<Account, KeyError> {
 
 /// Loads one key file and the poem it names.
 pub fn load_key_file(path: &Path, cwd: &Path) -> Result<Bot, KeyError> {
+    // Looked at before each file is read (see `Bot::seen`).
+    let key_seen = std::fs::metadata(path).ok();
     let text = std::fs::read_to_string(path).map_err(|source| KeyError::Unreadable {
         path: path.to_path_buf(),
         source,
@@ -399,6 +405,7 @@ pub fn load_key_file(path: &Path, cwd: &Path) -> Result<Bot, KeyError> {
         });
     }
     let poem_file = resolve_poem(path, &key.poem_file, cwd)?;
+    let poem_seen = std::fs::metadata(&poem_file).ok();
     let poem = Poem::load(&poem_file).map_err(|source| KeyError::Poem {
         path: path.to_path_buf(),
         source,
@@ -423,19 +430,24 @@ pub fn load_key_file(path: &Path, cwd: &Path) -> Result<Bot, KeyError> {
             active_hours: key.active_hours,
             on_duplicate: key.on_duplicate,
         },
-        loose_permissions: loose_permissions(path),
+        loose_permissions: key_seen.as_ref().is_some_and(loose),
+        seen: Signature::from_metadata(key_seen.as_ref(), poem_seen.as_ref()),
     })
 }
 
 /// Whether group or others can read the file, as ssh asks of a private key.
-#[cfg(unix)]
 pub fn loose_permissions(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|meta| loose(&meta))
+}
+
+#[cfg(unix)]
+fn loose(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|meta| meta.permissions().mode() & 0o077 != 0)
+    meta.permissions().mode() & 0o077 != 0
 }
 
 #[cfg(not(unix))]
-pub fn loose_permissions(_path: &Path) -> bool {
+fn loose(_: &std::fs::Metadata) -> bool {
     false
 }
 
@@ -563,6 +575,22 @@ mod tests {
         assert_eq!(bot.poem.lines(), ["one", "two"]);
         assert_eq!(bot.credentials.token_secret.expose(), "ts");
         assert_eq!(bot.overrides, Overrides::default());
+    }
+
+    /// The signature is of the files as they were read: a poem or key file edited just after
+    /// (before the Shepherd records the bot) differs from it, so the rescan picks the edit up.
+    #[test]
+    fn the_files_are_looked_at_before_they_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let poem = write(dir.path(), "alice.txt", "one\n");
+        let path = write(dir.path(), "alice.json", KEY);
+        let bot = load_key_file(&path, Path::new("/")).unwrap();
+        assert_eq!(bot.seen, crate::watch::signature(&path, Some(&poem)));
+        write(dir.path(), "alice.txt", "one\ntwo\n");
+        assert_ne!(bot.seen, crate::watch::signature(&path, Some(&poem)));
+        let bot = load_key_file(&path, Path::new("/")).unwrap();
+        write(dir.path(), "alice.json", &KEY.replace("12345", "123456"));
+        assert_ne!(bot.seen, crate::watch::signature(&path, Some(&poem)));
     }
 
     #[test]

@@ -323,7 +323,7 @@ impl Shepherd<'_> {
         self.files.insert(
             bot.key_file.clone(),
             Known {
-                signature: watch::signature(&bot.key_file, Some(&bot.poem_file)),
+                signature: bot.seen.clone(),
                 bot: Some(Arc::clone(&name)),
             },
         );

@@ -93,8 +93,25 @@ pub struct Signature {
 }
 
 fn stat(path: &Path) -> Option<(SystemTime, u64)> {
-    let meta = std::fs::metadata(path).ok()?;
+    stamp(&std::fs::metadata(path).ok()?)
+}
+
+fn stamp(meta: &std::fs::Metadata) -> Option<(SystemTime, u64)> {
     Some((meta.modified().ok()?, meta.len()))
+}
+
+impl Signature {
+    /// From metadata read before the files were: an edit made while they were read then shows
+    /// as a change at the next rescan, instead of passing unseen.
+    pub fn from_metadata(
+        key: Option<&std::fs::Metadata>,
+        poem: Option<&std::fs::Metadata>,
+    ) -> Signature {
+        Signature {
+            key: key.and_then(stamp),
+            poem: poem.and_then(stamp),
+        }
+    }
 }
 
 /// The signature of a key file and, when known, its poem.
