@@ -2,12 +2,12 @@
 //!
 //! When a Rust program starts and SIGSEGV and SIGBUS have no handler yet, Rust's runtime
 //! installs its own (it prints "thread '…' has overflowed its stack") and gives every thread
-//! it starts an alternate signal stack to run it on: an `mmap`, an `mprotect` and three
-//! `sigaltstack` calls as the thread starts, a `munmap` as it ends. For 10,000 Sheep that is
-//! 50,000 more system calls, and each unmap makes the kernel flush the other core's view of
-//! the memory map while every thread waits on its lock: of 10,000 bare threads, starting took
-//! 0.53–0.61 s with those stacks and 0.38–0.49 s without, stopping 0.70–0.93 s and
-//! 0.40–0.51 s (BENCHMARKS.md, step 17).
+//! it starts an alternate signal stack to run it on: an `mmap`, an `mprotect` and two
+//! `sigaltstack` calls as the thread starts, a `sigaltstack` and a `munmap` as it ends (counted
+//! with `strace`). For 10,000 Sheep that is 60,000 more system calls, and each unmap makes the
+//! kernel flush the other core's view of the memory map while every thread waits on its lock:
+//! of 10,000 bare threads, starting took 0.53–0.61 s with those stacks and 0.38–0.49 s
+//! without, stopping 0.70–0.93 s and 0.40–0.51 s (BENCHMARKS.md, step 17).
 //!
 //! So the binary calls [`install`] before Rust's runtime starts (from `.init_array`, see
 //! `main.rs`). Its handler prints one line and gives the signal back its default action; the
