@@ -9,6 +9,7 @@ fn main() -> ExitCode {
 
 /// Runs before Rust's runtime starts, so that its threads start without signal stacks of
 /// their own (see `fault.rs`).
+#[cfg(target_os = "linux")]
 extern "C" fn before_main() {
     botflock::fault::install();
 }

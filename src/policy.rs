@@ -129,7 +129,8 @@ pub fn decide(
     match status {
         429 => {
             if limits.app_day.remaining == Some(0) {
-                let until = limits.app_day.reset.filter(|&reset| reset > now);
+                // Without a reset ahead, until restarted.
+                let until = app_spent_until(limits, now);
                 return (
                     Action::PauseApp { until },
                     tries.after(Trouble::RateLimited),

@@ -1,11 +1,10 @@
 //! The flock keeps going: faults are retried on the same line, limits are waited out, an app's
 //! pause covers all its bots, and places survive restarts and kills.
 
-use crate::support::x::{TestX, account_of_app};
+use crate::support::x::{TestX, account_of_app, free_tier};
 use crate::support::{Env, fast_run, key_json_of_app};
 use botflock::sandbox::Config;
 use botflock::sandbox::faults::Faults;
-use botflock::sandbox::limits::Tier;
 use std::time::Duration;
 
 fn lines(prefix: &str, n: usize) -> Vec<String> {
@@ -67,13 +66,7 @@ fn failures_retry_the_same_line_and_nothing_is_skipped_or_doubled() {
 
 #[test]
 fn a_spent_rate_limit_is_waited_out_until_its_reset() {
-    let x = TestX::for_bots(
-        &["ann"],
-        Config {
-            tier: Tier::Free,
-            ..Config::default()
-        },
-    );
+    let x = TestX::for_bots(&["ann"], free_tier());
     let poem = lines("ann", 20);
     let env = Env::new();
     env.bot("ann", &strs(&poem));
@@ -151,13 +144,7 @@ fn a_429_is_waited_out_until_the_latest_spent_reset() {
 #[test]
 fn the_post_that_spends_an_apps_quota_pauses_the_app_before_another_bot_asks() {
     let accounts = [account_of_app("ann", "app"), account_of_app("ben", "app")];
-    let x = TestX::with_accounts(
-        &accounts,
-        Config {
-            tier: Tier::Free,
-            ..Config::default()
-        },
-    );
+    let x = TestX::with_accounts(&accounts, free_tier());
     let env = Env::new();
     for name in ["ann", "ben"] {
         env.write(&format!("poems/{name}.txt"), lines(name, 20).join("\n"));
@@ -195,13 +182,7 @@ fn an_apps_spent_daily_quota_pauses_every_bot_of_the_app_with_one_message() {
         account_of_app("ben", "app"),
         account_of_app("cat", "other"),
     ];
-    let x = TestX::with_accounts(
-        &accounts,
-        Config {
-            tier: Tier::Free,
-            ..Config::default()
-        },
-    );
+    let x = TestX::with_accounts(&accounts, free_tier());
     let env = Env::new();
     for name in ["ann", "ben", "cat"] {
         let poem = lines(name, 12);

@@ -2,11 +2,10 @@
 //! clock checks, limits per tier, credit, and faults on demand.
 
 use crate::support::signed::{self, Signing, post, send};
-use crate::support::x::TestX;
+use crate::support::x::{TestX, free_tier};
 use crate::support::{Env, credentials};
 use botflock::sandbox::Config;
 use botflock::sandbox::faults::Faults;
-use botflock::sandbox::limits::Tier;
 use std::time::{Duration, Instant};
 
 fn sandbox(names: &[&str]) -> TestX {
@@ -200,13 +199,7 @@ fn replies_must_name_an_existing_post_and_the_same_text_twice_is_403() {
 
 #[test]
 fn the_free_tier_allows_17_posts_a_day_then_429_with_the_reset() {
-    let x = TestX::for_bots(
-        &["ann"],
-        Config {
-            tier: Tier::Free,
-            ..Config::default()
-        },
-    );
+    let x = TestX::for_bots(&["ann"], free_tier());
     for i in 0..17 {
         let answer = post(&x.api_base(), "ann", &format!("line {i}"));
         assert_eq!(answer.status, 201, "post {i}");
@@ -231,13 +224,7 @@ fn an_apps_daily_quota_is_shared_by_its_accounts() {
     let ann = crate::support::x::account("ann", &credentials("ann")[3]);
     ben.credentials.consumer_key = ann.credentials.consumer_key.clone();
     ben.credentials.consumer_secret = ann.credentials.consumer_secret.clone();
-    let x = TestX::with_accounts(
-        &[ann, ben],
-        Config {
-            tier: Tier::Free,
-            ..Config::default()
-        },
-    );
+    let x = TestX::with_accounts(&[ann, ben], free_tier());
     for i in 0..10 {
         assert_eq!(post(&x.api_base(), "ann", &format!("ann {i}")).status, 201);
     }

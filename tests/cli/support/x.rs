@@ -58,6 +58,14 @@ pub fn account_of_app(name: &str, app: &str) -> Account {
     account
 }
 
+/// The sandbox on X's free tier: 17 posts a day for a user and for an app.
+pub fn free_tier() -> Config {
+    Config {
+        tier: botflock::sandbox::limits::Tier::Free,
+        ..Config::default()
+    }
+}
+
 impl TestX {
     /// A sandbox that knows the standard test credentials of `names`.
     pub fn for_bots(names: &[&str], config: Config) -> TestX {
