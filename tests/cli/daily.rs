@@ -96,7 +96,7 @@ fn a_long_line_is_posted_as_a_thread_of_replies() {
     let joined: Vec<&str> = parts.iter().map(|p| p.text.as_str()).collect();
     assert_eq!(joined.join(" "), long, "nothing lost or changed");
     let last_part = format!("posted line 2/3 (thread part {n}/{n})", n = parts.len());
-    assert!(finished.log.contains(&last_part), "{}", finished.log);
+    finished.assert_logged(&last_part);
 }
 
 #[test]
@@ -109,7 +109,7 @@ fn long_lines_skip_posts_nothing_for_them_and_says_so() {
     flock.wait_for("the last line", |_| x.posts_by("ann").len() == 2);
     flock.signal("INT");
     let finished = flock.finish();
-    assert!(finished.log.contains("line 2/3 cannot be posted and is skipped: it is over X's limit of 280 weighted characters and long_lines is skip"), "{}", finished.log);
+    finished.assert_logged("line 2/3 cannot be posted and is skipped: it is over X's limit of 280 weighted characters and long_lines is skip");
     assert_eq!(
         x.attempts_by("ann").len(),
         2,
@@ -372,13 +372,7 @@ fn keys_new_makes_a_key_file_with_the_pin_flow_against_the_sandbox() {
         &x.api_base(),
     ]);
     assert_eq!(again.code, Some(2));
-    assert!(
-        again
-            .log
-            .contains("keys/newbot.json already exists: botflock never overwrites a key file"),
-        "{}",
-        again.log
-    );
+    again.assert_logged("keys/newbot.json already exists: botflock never overwrites a key file");
 }
 
 #[test]
@@ -411,7 +405,7 @@ fn post_sends_one_notice_and_stamp_lets_it_repeat() {
     assert_eq!(plain.code, Some(0));
     let repeat = env.run(&["post", "keys/ann.json", "hello", "--api-base", &base]);
     assert_eq!(repeat.code, Some(1), "{}", repeat.all());
-    assert!(repeat.log.contains("X did not take the post: http status 403: Forbidden: You are not allowed to create a Tweet with duplicate content."), "{}", repeat.log);
+    repeat.assert_logged("X did not take the post: http status 403: Forbidden: You are not allowed to create a Tweet with duplicate content.");
     std::thread::sleep(Duration::from_millis(1100));
     let stamped = env.run(&[
         "post",
@@ -454,13 +448,7 @@ fn loose_key_files_are_warned_about_and_plain_http_is_refused() {
         "http://example.com",
     ]);
     assert_eq!(refused.code, Some(2));
-    assert!(
-        refused
-            .log
-            .contains("is plain http: credentials are sent over http only to loopback"),
-        "{}",
-        refused.log
-    );
+    refused.assert_logged("is plain http: credentials are sent over http only to loopback");
 }
 
 #[test]
@@ -492,13 +480,7 @@ fn with_stamp_a_line_resent_after_a_crash_is_counted_not_posted_twice() {
     let finished = flock.finish();
     let posted: Vec<String> = x.posts_by("ann").into_iter().map(|p| p.text).collect();
     assert_eq!(posted, ["one", "two", "three"], "{}", finished.log);
-    assert!(
-        finished
-            .log
-            .contains("ann: line 2/3 is already on the account"),
-        "{}",
-        finished.log
-    );
+    finished.assert_logged("ann: line 2/3 is already on the account");
 }
 
 #[test]
@@ -518,13 +500,7 @@ fn a_bot_stopped_for_its_credentials_starts_again_when_its_key_file_is_fixed() {
     });
     flock.signal("INT");
     let finished = flock.finish();
-    assert!(
-        finished
-            .log
-            .contains("ann: key file keys/ann.json changed: starting this bot again"),
-        "{}",
-        finished.log
-    );
+    finished.assert_logged("ann: key file keys/ann.json changed: starting this bot again");
 }
 
 /// A proxy named in the environment carries every request: SOCKS5 and HTTP CONNECT alike.

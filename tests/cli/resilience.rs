@@ -166,13 +166,8 @@ fn the_post_that_spends_an_apps_quota_pauses_the_app_before_another_bot_asks() {
     assert!(x.attempts_by("ben").is_empty(), "ben waits for the reset");
     flock.signal("INT");
     let finished = flock.finish();
-    assert!(
-        finished
-            .log
-            .contains("paused for every bot that uses it (the app's daily post quota is spent)"),
-        "{}",
-        finished.log
-    );
+    finished
+        .assert_logged("paused for every bot that uses it (the app's daily post quota is spent)");
 }
 
 #[test]
@@ -248,7 +243,7 @@ fn running_out_of_credit_pauses_the_app_until_restarted() {
     assert_eq!(x.requests(), sent);
     flock.signal("INT");
     let finished = flock.finish();
-    assert!(finished.log.contains("CreditsDepleted"), "{}", finished.log);
+    finished.assert_logged("CreditsDepleted");
     assert_eq!(x.posts_by("ann").len(), 3);
 }
 
@@ -268,13 +263,7 @@ fn a_clean_stop_resumes_at_the_next_line() {
     second.wait_for("the rest of the poem", |_| x.posts_by("ann").len() == 6);
     second.signal("INT");
     let finished = second.finish();
-    assert!(
-        finished
-            .log
-            .contains("ann: started: 6 lines, next is line 2 of poem round 1"),
-        "{}",
-        finished.log
-    );
+    finished.assert_logged("ann: started: 6 lines, next is line 2 of poem round 1");
     assert_eq!(x.attempts_by("ann").len(), 6, "no line was sent twice");
     let state: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(env.path("keys/.state/ann.json")).unwrap())
@@ -303,13 +292,7 @@ fn a_changed_poem_starts_again_at_line_1_and_says_so() {
     second.wait_for_lines("ann: posted line 1/3", 1);
     second.signal("INT");
     let finished = second.finish();
-    assert!(
-        finished
-            .log
-            .contains("changed since the last run: starting again at line 1"),
-        "{}",
-        finished.log
-    );
+    finished.assert_logged("changed since the last run: starting again at line 1");
     assert_eq!(x.posts_by("ann").last().unwrap().text, "new one");
 }
 
@@ -322,11 +305,7 @@ fn a_corrupt_state_file_is_moved_aside_and_the_bot_starts_at_line_1() {
     flock.wait_for_lines("ann: dry run, would post line 1/2", 1);
     flock.signal("INT");
     let finished = flock.finish();
-    assert!(
-        finished.log.contains("ann: saved place unreadable"),
-        "{}",
-        finished.log
-    );
+    finished.assert_logged("ann: saved place unreadable");
     let moved: Vec<String> = std::fs::read_dir(env.path("keys/.state"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -350,13 +329,7 @@ fn a_state_folder_that_cannot_be_written_is_an_error_at_start() {
         "http://127.0.0.1:9",
     ]);
     assert_eq!(finished.code, Some(2), "{}", finished.all());
-    assert!(
-        finished
-            .log
-            .contains("state folder not-a-folder is a file, not a folder"),
-        "{}",
-        finished.log
-    );
+    finished.assert_logged("state folder not-a-folder is a file, not a folder");
 }
 
 #[test]
@@ -410,13 +383,7 @@ fn a_line_x_will_never_take_is_skipped_loudly_and_the_poem_goes_on() {
     let finished = flock.finish();
     let posted: Vec<String> = x.posts_by("ann").into_iter().map(|p| p.text).collect();
     assert_eq!(posted, ["before", "after"]);
-    assert!(
-        finished
-            .log
-            .contains("ERROR ann: line 2/3 cannot be posted and is skipped: http status 400"),
-        "{}",
-        finished.log
-    );
+    finished.assert_logged("ERROR ann: line 2/3 cannot be posted and is skipped: http status 400");
     assert!(
         finished
             .log

@@ -110,11 +110,7 @@ fn a_wrong_secret_is_rejected_and_that_bot_says_which_file_to_fix() {
     flock.signal("INT");
     let finished = flock.finish();
     assert_eq!(finished.code, Some(1), "a bot failed: {}", finished.all());
-    assert!(
-        finished.log.contains("fix the tokens in keys/bad.json"),
-        "{}",
-        finished.log
-    );
+    finished.assert_logged("fix the tokens in keys/bad.json");
     assert!(fake.posts_by("bad").is_empty());
     assert_eq!(
         fake.refusals(),
@@ -198,12 +194,8 @@ fn when_no_bot_can_run_it_exits_2_and_says_why() {
     env.write("keys/broken.json", "[]");
     let finished = env.run(&["run", "--dry-run"]);
     assert_eq!(finished.code, Some(2), "{}", finished.all());
-    assert!(
-        finished.log.contains("keys/broken.json"),
-        "{}",
-        finished.log
-    );
-    assert!(finished.log.contains("no bot can run"), "{}", finished.log);
+    finished.assert_logged("keys/broken.json");
+    finished.assert_logged("no bot can run");
 }
 
 #[test]
@@ -211,22 +203,11 @@ fn an_empty_or_missing_keys_folder_says_how_to_add_a_bot() {
     let env = Env::new();
     let empty = env.run(&["run", "--dry-run"]);
     assert_eq!(empty.code, Some(2));
-    assert!(
-        empty
-            .log
-            .contains("keys folder keys has no *.json key files: add one JSON key file per bot"),
-        "{}",
-        empty.log
-    );
+    empty.assert_logged("keys folder keys has no *.json key files: add one JSON key file per bot");
     let missing = env.run(&["run", "nowhere", "--dry-run"]);
     assert_eq!(missing.code, Some(2));
-    assert!(
-        missing
-            .log
-            .contains("keys folder nowhere does not exist: create it and add one JSON key file"),
-        "{}",
-        missing.log
-    );
+    missing
+        .assert_logged("keys folder nowhere does not exist: create it and add one JSON key file");
 }
 
 /// Ctrl-C (SIGINT) and SIGTERM stop a big flock at once, print the summary and exit 0.
@@ -311,13 +292,7 @@ fn dry_run_touches_no_network() {
     flock.signal("INT");
     let finished = flock.finish();
     assert_eq!(finished.code, Some(0), "{}", finished.all());
-    assert!(
-        finished
-            .log
-            .contains("ann: dry run, would post line 1/3: \"alpha one\""),
-        "{}",
-        finished.log
-    );
+    finished.assert_logged("ann: dry run, would post line 1/3: \"alpha one\"");
     assert_eq!(fake.requests(), 0, "dry run made requests");
 }
 

@@ -206,6 +206,16 @@ impl Finished {
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.log)
     }
+
+    /// Panics, showing the whole log, unless the log holds `needle`.
+    #[track_caller]
+    pub fn assert_logged(&self, needle: &str) {
+        assert!(
+            self.log.contains(needle),
+            "the log lacks {needle:?}:\n{}",
+            self.log
+        );
+    }
 }
 
 impl Running {
