@@ -577,10 +577,11 @@ mod tests {
         assert_eq!(bot.overrides, Overrides::default());
     }
 
-    /// The signature is of the files as they were read: a poem or key file edited just after
-    /// (before the Shepherd records the bot) differs from it, so the rescan picks the edit up.
+    /// A bot carries the signature of its files as loaded, so a poem or key file edited after
+    /// loading (before the Shepherd records the bot) differs from it, and the rescan picks the
+    /// edit up. (That the look comes before the read, not after, is not observable here.)
     #[test]
-    fn the_files_are_looked_at_before_they_are_read() {
+    fn a_bot_remembers_its_files_as_loaded_so_a_later_edit_shows_as_a_change() {
         let dir = tempfile::tempdir().unwrap();
         let poem = write(dir.path(), "alice.txt", "one\n");
         let path = write(dir.path(), "alice.json", KEY);
