@@ -319,9 +319,10 @@ pub fn load_folder(dir: &Path, cwd: &Path) -> Result<Flock, FolderError> {
         bots: Vec::new(),
         problems: Vec::new(),
     };
+    let loaded = load_all(&files, cwd);
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
-    for path in files {
-        match load_key_file(&path, cwd) {
+    for (path, bot) in files.into_iter().zip(loaded) {
+        match bot {
             Ok(bot) => {
                 if let Some(first) = seen.get(&bot.name) {
                     flock.problems.push(KeyError::DuplicateBot {
@@ -338,6 +339,44 @@ pub fn load_folder(dir: &Path, cwd: &Path) -> Result<Flock, FolderError> {
         }
     }
     Ok(flock)
+}
+
+/// Below this many key files a second loading thread is not worth starting.
+const FILES_PER_LOADER: usize = 256;
+
+/// `load_key_file` for each of `files`, in their order, spread over the machine's cores: a large
+/// flock's first posts wait for the last file to load.
+fn load_all(files: &[PathBuf], cwd: &Path) -> Vec<Result<Bot, KeyError>> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let share = files.len().div_ceil(cores.min(8)).max(FILES_PER_LOADER);
+    let load = |part: &[PathBuf]| -> Vec<Result<Bot, KeyError>> {
+        part.iter().map(|path| load_key_file(path, cwd)).collect()
+    };
+    std::thread::scope(|scope| {
+        let mut parts = files.chunks(share);
+        let first = parts.next().unwrap_or_default();
+        // A part whose thread cannot start is loaded here instead.
+        let others: Vec<_> = parts
+            .map(|part| {
+                std::thread::Builder::new()
+                    .name("loading keys".into())
+                    .spawn_scoped(scope, move || load(part))
+                    .map_err(|_| part)
+            })
+            .collect();
+        let mut all = load(first);
+        for other in others {
+            match other {
+                Ok(thread) => all.extend(
+                    thread
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                ),
+                Err(part) => all.extend(load(part)),
+            }
+        }
+        all
+    })
 }
 
 /// The accounts of every key file in `dir`, and the files that could not be read.
@@ -404,8 +443,7 @@ pub fn load_key_file(path: &Path, cwd: &Path) -> Result<Bot, KeyError> {
             field,
         });
     }
-    let poem_file = resolve_poem(path, &key.poem_file, cwd)?;
-    let poem_seen = std::fs::metadata(&poem_file).ok();
+    let (poem_file, poem_seen) = resolve_poem(path, &key.poem_file, cwd)?;
     let poem = Poem::load(&poem_file).map_err(|source| KeyError::Poem {
         path: path.to_path_buf(),
         source,
@@ -452,15 +490,23 @@ fn loose(_: &std::fs::Metadata) -> bool {
 }
 
 /// The original flock wrote poem paths relative to where it was run; newer flocks write them
-/// relative to the key file. Both work: the key file's folder first.
-fn resolve_poem(key_file: &Path, poem_file: &Path, cwd: &Path) -> Result<PathBuf, KeyError> {
+/// relative to the key file. Both work: the key file's folder first. The poem file's metadata
+/// comes along, looked at before the poem is read (see `Bot::seen`).
+fn resolve_poem(
+    key_file: &Path,
+    poem_file: &Path,
+    cwd: &Path,
+) -> Result<(PathBuf, Option<std::fs::Metadata>), KeyError> {
     if poem_file.is_absolute() {
-        return Ok(poem_file.to_path_buf());
+        return Ok((poem_file.to_path_buf(), std::fs::metadata(poem_file).ok()));
     }
     let key_dir = key_file.parent().unwrap_or(Path::new("."));
     let tried = vec![key_dir.join(poem_file), cwd.join(poem_file)];
-    match tried.iter().find(|candidate| candidate.exists()) {
-        Some(found) => Ok(found.clone()),
+    let found = tried
+        .iter()
+        .find_map(|candidate| Some((candidate, std::fs::metadata(candidate).ok()?)));
+    match found {
+        Some((path, metadata)) => Ok((path.clone(), Some(metadata))),
         None => Err(KeyError::PoemNotFound {
             path: key_file.to_path_buf(),
             poem_file: poem_file.to_path_buf(),

@@ -12,8 +12,9 @@ pub const STAMP_ROOM: usize = 22;
 /// when it is too long and long lines are skipped.
 pub fn posts_for(line: &str, long_lines: LongLines, max: usize) -> Vec<String> {
     let too_long = match length::check(line) {
+        Ok(length) => length > max,
         Err(TextProblem::TooLong { .. }) => true,
-        _ => length::weighted_length(line) > max,
+        Err(_) => length::weighted_length(line) > max,
     };
     match (too_long, long_lines) {
         (false, _) => vec![line.to_string()],

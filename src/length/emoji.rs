@@ -51,6 +51,10 @@ fn element(chars: &[char]) -> Option<Element> {
             _ => None,
         };
     }
+    // No other ASCII character is an emoji.
+    if first.is_ascii() {
+        return None;
+    }
     if is_regional_indicator(first) {
         return alone(if second.is_some_and(is_regional_indicator) {
             2
