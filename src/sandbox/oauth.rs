@@ -186,17 +186,33 @@ fn same(a: &str, b: &str) -> bool {
 
 /// Nonces seen recently, per consumer key; older than twice the allowed skew they are forgotten,
 /// because a request that old is refused for its timestamp anyway.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Nonces {
     seen: HashMap<(String, String), u64>,
+    /// The size at which old nonces are next swept out: twice what the last sweep kept, so a
+    /// busy sandbox sweeps now and then rather than on every request.
+    sweep_at: usize,
+}
+
+/// Nonces kept before the first sweep.
+const FIRST_SWEEP: usize = 10_000;
+
+impl Default for Nonces {
+    fn default() -> Self {
+        Nonces {
+            seen: HashMap::new(),
+            sweep_at: FIRST_SWEEP,
+        }
+    }
 }
 
 impl Nonces {
     /// Records the nonce; false when it was already used.
     pub fn remember(&mut self, consumer: &str, nonce: &str, now: u64) -> bool {
-        if self.seen.len() > 10_000 {
+        if self.seen.len() >= self.sweep_at {
             self.seen
                 .retain(|_, &mut at| at + 2 * MAX_SKEW_SECONDS >= now);
+            self.sweep_at = FIRST_SWEEP.max(2 * self.seen.len());
         }
         self.seen
             .insert((consumer.to_string(), nonce.to_string()), now)
@@ -391,6 +407,27 @@ mod tests {
         let signed = check(&header, &mut nonces).unwrap();
         assert_eq!(signed.token.as_deref(), Some("tk"));
         assert_eq!(check(&header, &mut nonces), Err(Refusal::NonceReused));
+    }
+
+    #[test]
+    fn a_sweep_forgets_old_nonces_keeps_recent_ones_and_waits_for_the_map_to_double() {
+        let mut nonces = Nonces::default();
+        assert!(nonces.remember("ck", "old", NOW));
+        let later = NOW + 2 * MAX_SKEW_SECONDS + 1;
+        for i in 0..FIRST_SWEEP {
+            assert!(nonces.remember("ck", &format!("n{i}"), later));
+        }
+        assert!(
+            !nonces
+                .seen
+                .contains_key(&("ck".to_string(), "old".to_string()))
+        );
+        assert_eq!(nonces.seen.len(), FIRST_SWEEP);
+        assert_eq!(nonces.sweep_at, 2 * (FIRST_SWEEP - 1));
+        assert!(
+            !nonces.remember("ck", "n0", later),
+            "a recent nonce survives a sweep"
+        );
     }
 
     #[test]
