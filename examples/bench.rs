@@ -49,7 +49,11 @@ fn main() {
         binary.exists(),
         "build the release binary first: cargo build --release"
     );
-    let fair = run(&binary, 100, "0s");
+    settle();
+    // Every run's folder is deleted at the end, not between runs (see `settle`).
+    let mut folders = Vec::new();
+    let (fair, folder) = run(&binary, 100, "0s");
+    folders.push(folder);
     println!(
         "fairness: 100 bots, zero intervals: every bot's first post within {:.2} s\n",
         fair.first_posts.as_secs_f64()
@@ -60,7 +64,8 @@ fn main() {
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for n in sizes {
-        let figures = run(&binary, n, LINE_INTERVAL);
+        let (figures, folder) = run(&binary, n, LINE_INTERVAL);
+        folders.push(folder);
         println!(
             "| {n} | {:.2} s | {:.2} s | {:.3} ms | {:.2} % | {:.1} MB | {} KiB | {:.3} s | {}/{n} |",
             figures.first_posts.as_secs_f64(),
@@ -73,6 +78,40 @@ fn main() {
             figures.state_files,
         );
     }
+    drop(folders);
+    let _ = std::fs::write(cleaned_stamp(), "");
+}
+
+/// How long after deleting many files this machine's file system still makes creating files
+/// slow. To find a free inode, ext4 without a journal (the development machine's) passes over
+/// every inode of the group freed in the last 60 s, or 360 s while the block that holds it is
+/// not yet written out, which creating files keeps it. Right after a run's 30,000 files were
+/// deleted, creating a state file cost up to 1 ms of CPU instead of 30-40 µs, and a 10,000-bot
+/// run's first posts took seconds longer. So every run's folder is kept until the benchmark
+/// ends, and the next benchmark waits this long after the last one deleted its folders; run
+/// several sizes in one command (`bench 10000 10000`) to compare runs without the wait.
+const SETTLE: Duration = Duration::from_secs(370);
+
+/// Waits until the folders the last run deleted no longer slow down creating files.
+fn settle() {
+    let since = std::fs::metadata(cleaned_stamp())
+        .and_then(|meta| meta.modified())
+        .ok()
+        .and_then(|at| at.elapsed().ok());
+    if let Some(wait) = since.and_then(|since| SETTLE.checked_sub(since)) {
+        eprintln!(
+            "waiting {} s: the last run deleted its folders {} s ago, and creating files right \
+             after deleting thousands is slow on this file system (see SETTLE)",
+            wait.as_secs(),
+            since.unwrap_or_default().as_secs()
+        );
+        std::thread::sleep(wait);
+    }
+}
+
+/// A file touched when a run has deleted its folders.
+fn cleaned_stamp() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-cleaned")
 }
 
 struct Figures {
@@ -87,7 +126,8 @@ struct Figures {
     state_files: usize,
 }
 
-fn run(binary: &Path, n: usize, line_interval: &str) -> Figures {
+/// One run of N bots; the folder it ran in comes back with the figures, to be deleted later.
+fn run(binary: &Path, n: usize, line_interval: &str) -> (Figures, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a temp dir");
     let accounts = flock(dir.path(), n);
     let config = Config {
@@ -127,8 +167,12 @@ fn run(binary: &Path, n: usize, line_interval: &str) -> Figures {
     let sandbox_cpu = cpu::process_seconds(Path::new("/proc/self/stat"));
     let first_posts = wait_until(started, || sandbox.counts().1 >= n);
     let sandbox_cpu = cpu::process_seconds(Path::new("/proc/self/stat")) - sandbox_cpu;
-    // Where the CPU of the start went; threads that ended by now are not counted.
-    let start_cpu: Vec<String> = cpu_by_thread_kind(pid)
+    // Where the CPU of the start went; threads that ended by now (those that load the key
+    // files) are counted together, from the process's whole ticks.
+    let mut start_cpu = cpu_by_thread_kind(pid);
+    let ended = cpu_seconds(pid) - start_cpu.values().sum::<f64>();
+    start_cpu.insert("ended threads".to_string(), ended);
+    let start_cpu: Vec<String> = start_cpu
         .into_iter()
         .filter(|(_, seconds)| *seconds >= 0.005)
         .map(|(kind, seconds)| format!("{kind} {seconds:.2} s"))
@@ -189,7 +233,7 @@ fn run(binary: &Path, n: usize, line_interval: &str) -> Figures {
         );
         eprintln!("{n} bots, CPU per post by thread: {}", by_kind.join(", "));
     }
-    Figures {
+    let figures = Figures {
         first_posts,
         all_posts,
         cpu_per_post_ms,
@@ -198,7 +242,8 @@ fn run(binary: &Path, n: usize, line_interval: &str) -> Figures {
         sheep_stack_kb,
         stop,
         state_files,
-    }
+    };
+    (figures, dir)
 }
 
 /// Writes N key files and poems; returns the accounts for the sandbox.

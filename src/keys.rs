@@ -319,7 +319,8 @@ pub fn load_folder(dir: &Path, cwd: &Path) -> Result<Flock, FolderError> {
         bots: Vec::new(),
         problems: Vec::new(),
     };
-    let loaded = load_all(&files, cwd);
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let loaded = load_all(&files, cwd, cores);
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
     for (path, bot) in files.into_iter().zip(loaded) {
         match bot {
@@ -344,10 +345,9 @@ pub fn load_folder(dir: &Path, cwd: &Path) -> Result<Flock, FolderError> {
 /// Below this many key files a second loading thread is not worth starting.
 const FILES_PER_LOADER: usize = 256;
 
-/// `load_key_file` for each of `files`, in their order, spread over the machine's cores: a large
-/// flock's first posts wait for the last file to load.
-fn load_all(files: &[PathBuf], cwd: &Path) -> Vec<Result<Bot, KeyError>> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+/// `load_key_file` for each of `files`, in their order, spread over `cores` threads (at most 8):
+/// a large flock's first posts wait for the last file to load.
+fn load_all(files: &[PathBuf], cwd: &Path, cores: usize) -> Vec<Result<Bot, KeyError>> {
     let share = files.len().div_ceil(cores.min(8)).max(FILES_PER_LOADER);
     let load = |part: &[PathBuf]| -> Vec<Result<Bot, KeyError>> {
         part.iter().map(|path| load_key_file(path, cwd)).collect()
@@ -638,6 +638,35 @@ mod tests {
         let bot = load_key_file(&path, Path::new("/")).unwrap();
         write(dir.path(), "alice.json", &KEY.replace("12345", "123456"));
         assert_ne!(bot.seen, crate::watch::signature(&path, Some(&poem)));
+    }
+
+    #[test]
+    fn a_large_folder_loads_on_several_threads_in_file_order_with_its_problems_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "alice.txt", "one\n");
+        let count = 3 * FILES_PER_LOADER + 7;
+        let files: Vec<PathBuf> = (0..count)
+            .map(|i| {
+                let name = format!("bot{i:04}.json");
+                let text = if i % 100 == 42 {
+                    "not json".to_string()
+                } else {
+                    KEY.replace("\"alice\"", &format!("\"bot{i}\""))
+                };
+                write(dir.path(), &name, &text)
+            })
+            .collect();
+        let loaded = load_all(&files, dir.path(), 4);
+        assert_eq!(loaded.len(), count);
+        for (i, bot) in loaded.iter().enumerate() {
+            match bot {
+                Ok(bot) => assert_eq!(bot.name, format!("bot{i}")),
+                Err(error) => {
+                    assert_eq!(i % 100, 42, "{error}");
+                    assert!(error.to_string().contains(&format!("bot{i:04}.json")));
+                }
+            }
+        }
     }
 
     #[test]
