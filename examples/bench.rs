@@ -14,7 +14,8 @@
 //! Run: `cargo build --release && cargo run --release --example bench [N ...]` (Linux only).
 //! `BENCH_KEEP_LOG=PREFIX` keeps each run's flock log as `PREFIX.N.log`; `BENCH_PERF=FILE`
 //! profiles the client with `perf record`; `BENCH_ARGS="--connections 8"` adds options to the
-//! flock's command line.
+//! flock's command line; `BENCH_BINARY=PATH` runs another build of botflock (say, one from
+//! before a change).
 
 #[path = "support/cpu.rs"]
 mod cpu;
@@ -44,7 +45,10 @@ fn main() {
     } else {
         sizes
     };
-    let binary = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/botflock");
+    let binary = std::env::var_os("BENCH_BINARY").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/botflock"),
+        PathBuf::from,
+    );
     assert!(
         binary.exists(),
         "build the release binary first: cargo build --release"
