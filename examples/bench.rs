@@ -90,7 +90,7 @@ fn main() {
 /// slow. To find a free inode, ext4 without a journal (the development machine's) passes over
 /// every inode of the group freed in the last 60 s, or 360 s while the block that holds it is
 /// not yet written out, which creating files keeps it. Right after a run's 30,000 files were
-/// deleted, creating a state file cost up to 1 ms of CPU instead of 30-40 µs, and a 10,000-bot
+/// deleted, creating a state file cost up to 1 ms of CPU instead of 29-44 µs, and a 10,000-bot
 /// run's first posts took seconds longer. So every run's folder is kept until the benchmark
 /// ends, and the next benchmark waits this long after the last one deleted its folders; run
 /// several sizes in one command (`bench 10000 10000`) to compare runs without the wait.
@@ -172,7 +172,8 @@ fn run(binary: &Path, n: usize, line_interval: &str) -> (Figures, tempfile::Temp
     let first_posts = wait_until(started, || sandbox.counts().1 >= n);
     let sandbox_cpu = cpu::process_seconds(Path::new("/proc/self/stat")) - sandbox_cpu;
     // Where the CPU of the start went; threads that ended by now (those that load the key
-    // files) are counted together, from the process's whole ticks.
+    // files) are counted together, as the process's CPU less its live threads': the process's
+    // figure counts whole ticks, so this one is good to about 0.05 s.
     let mut start_cpu = cpu_by_thread_kind(pid);
     let ended = cpu_seconds(pid) - start_cpu.values().sum::<f64>();
     start_cpu.insert("ended threads".to_string(), ended);
