@@ -11,7 +11,7 @@
 //! without private tables (before 6.16) the request fails and nothing changes: they use one
 //! table for the whole machine, sized by its CPUs.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Slots for a process of `threads` threads: a power of two of at least four per thread, so
 /// chains stay short (the kernel's own sizing gives four per CPU), and at least 16.
@@ -27,26 +27,50 @@ pub fn slots_for(threads: usize) -> usize {
 /// 64 bytes of kernel memory a slot: 16 MiB at most, for a quarter of a million threads.
 const MAX_SLOTS: usize = 1 << 18;
 
-/// The slots asked for so far, so a growing flock asks again only when it outgrows them.
-static ASKED: AtomicUsize = AtomicUsize::new(0);
+/// What has been asked of the kernel, so a growing flock asks again only when it outgrows the
+/// room it has, and a kernel that refused once (no private tables before Linux 6.16) is not
+/// asked again at every Sheep's start.
+struct Asked {
+    slots: AtomicUsize,
+    refused: AtomicBool,
+}
+
+static ASKED: Asked = Asked {
+    slots: AtomicUsize::new(0),
+    refused: AtomicBool::new(false),
+};
 
 /// Makes sure the table has room for `threads` threads. Returns the slots now asked for, or
 /// `None` when the kernel has no private table to size (or refused).
 pub fn make_room(threads: usize) -> Option<usize> {
-    let slots = slots_for(threads);
-    let asked = ASKED.load(Ordering::Relaxed);
-    if asked >= slots {
-        return Some(asked);
-    }
-    match set_slots(slots) {
-        Ok(()) => {
-            ASKED.fetch_max(slots, Ordering::Relaxed);
-            log::debug!("room for {threads} waiting threads: {slots} futex hash slots");
-            Some(slots)
+    ASKED.make_room(threads, set_slots)
+}
+
+impl Asked {
+    fn make_room(
+        &self,
+        threads: usize,
+        set_slots: impl FnOnce(usize) -> std::io::Result<()>,
+    ) -> Option<usize> {
+        if self.refused.load(Ordering::Relaxed) {
+            return None;
         }
-        Err(error) => {
-            log::debug!("futex hash left as the kernel sized it ({error})");
-            None
+        let slots = slots_for(threads);
+        let asked = self.slots.load(Ordering::Relaxed);
+        if asked >= slots {
+            return Some(asked);
+        }
+        match set_slots(slots) {
+            Ok(()) => {
+                self.slots.fetch_max(slots, Ordering::Relaxed);
+                log::debug!("room for {threads} waiting threads: {slots} futex hash slots");
+                Some(slots)
+            }
+            Err(error) => {
+                self.refused.store(true, Ordering::Relaxed);
+                log::debug!("futex hash left as the kernel sized it ({error})");
+                None
+            }
         }
     }
 }
@@ -92,6 +116,41 @@ mod tests {
         assert_eq!(slots_for(40), 256);
         assert_eq!(slots_for(10_040), 65_536);
         assert_eq!(slots_for(usize::MAX), MAX_SLOTS);
+    }
+
+    #[test]
+    fn room_is_asked_for_as_the_flock_outgrows_it_and_a_refusal_once() {
+        let asked = Asked {
+            slots: AtomicUsize::new(0),
+            refused: AtomicBool::new(false),
+        };
+        let calls = std::cell::RefCell::new(Vec::new());
+        let grant = |slots| {
+            calls.borrow_mut().push(slots);
+            Ok(())
+        };
+        assert_eq!(asked.make_room(100, grant), Some(512));
+        assert_eq!(
+            asked.make_room(50, grant),
+            Some(512),
+            "a smaller flock keeps the room"
+        );
+        assert_eq!(asked.make_room(200, grant), Some(1024));
+        assert_eq!(*calls.borrow(), [512, 1024], "asked only when outgrown");
+
+        let refused = Asked {
+            slots: AtomicUsize::new(0),
+            refused: AtomicBool::new(false),
+        };
+        let calls = std::cell::Cell::new(0);
+        let refuse = |_| {
+            calls.set(calls.get() + 1);
+            Err(std::io::Error::from(std::io::ErrorKind::InvalidInput))
+        };
+        for threads in [100, 101, 5000] {
+            assert_eq!(refused.make_room(threads, refuse), None);
+        }
+        assert_eq!(calls.get(), 1, "a refusing kernel is asked once");
     }
 
     /// Linux 6.16 and later have private tables to size; older kernels refuse, harmlessly.

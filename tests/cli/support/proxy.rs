@@ -2,30 +2,64 @@
 //! CONNECT, and records where each tunnel it opened led.
 
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
+/// Dropping it closes every tunnel and joins every thread it started.
 pub struct TestProxy {
     addr: SocketAddr,
-    tunnels: Arc<Mutex<Vec<String>>>,
+    shared: Arc<Shared>,
+    accepting: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Shared {
+    tunnels: Mutex<Vec<String>>,
+    /// Both ends of every connection, to shut down when the proxy stops.
+    sockets: Mutex<Vec<TcpStream>>,
+    stopping: AtomicBool,
+}
+
+impl Shared {
+    /// Keeps a handle on `socket` to shut it down at the stop (at once, if that has begun).
+    fn track(&self, socket: &TcpStream) -> io::Result<()> {
+        let mut sockets = self.sockets.lock().unwrap();
+        if self.stopping.load(Ordering::SeqCst) {
+            let _ = socket.shutdown(Shutdown::Both);
+        }
+        sockets.push(socket.try_clone()?);
+        Ok(())
+    }
 }
 
 impl TestProxy {
-    /// Serves until the test process ends.
     pub fn start() -> TestProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a port for the proxy");
         let addr = listener.local_addr().unwrap();
-        let tunnels = Arc::new(Mutex::new(Vec::new()));
-        let recorded = Arc::clone(&tunnels);
-        std::thread::spawn(move || {
+        let shared = Arc::new(Shared::default());
+        let serving = Arc::clone(&shared);
+        let accepting = std::thread::spawn(move || {
+            let mut connections = Vec::new();
             for client in listener.incoming().map_while(Result::ok) {
-                let recorded = Arc::clone(&recorded);
-                std::thread::spawn(move || {
-                    let _ = tunnel(client, &recorded);
-                });
+                if serving.stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let shared = Arc::clone(&serving);
+                connections.push(std::thread::spawn(move || {
+                    let _ = tunnel(client, &shared);
+                }));
+            }
+            for connection in connections {
+                let _ = connection.join();
             }
         });
-        TestProxy { addr, tunnels }
+        TestProxy {
+            addr,
+            shared,
+            accepting: Some(accepting),
+        }
     }
 
     /// The proxy's URL with `scheme` ("socks5", "http").
@@ -35,11 +69,29 @@ impl TestProxy {
 
     /// "host:port" of each tunnel opened so far.
     pub fn tunnels(&self) -> Vec<String> {
-        self.tunnels.lock().unwrap().clone()
+        self.shared.tunnels.lock().unwrap().clone()
     }
 }
 
-fn tunnel(mut client: TcpStream, tunnels: &Mutex<Vec<String>>) -> io::Result<()> {
+impl Drop for TestProxy {
+    fn drop(&mut self) {
+        {
+            let sockets = self.shared.sockets.lock().unwrap();
+            self.shared.stopping.store(true, Ordering::SeqCst);
+            for socket in sockets.iter() {
+                let _ = socket.shutdown(Shutdown::Both);
+            }
+        }
+        // Wakes the accepting thread, which then sees the stop.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(accepting) = self.accepting.take() {
+            let _ = accepting.join();
+        }
+    }
+}
+
+fn tunnel(mut client: TcpStream, shared: &Shared) -> io::Result<()> {
+    shared.track(&client)?;
     let mut first = [0u8; 1];
     client.read_exact(&mut first)?;
     let socks = first[0] == 5;
@@ -48,8 +100,9 @@ fn tunnel(mut client: TcpStream, tunnels: &Mutex<Vec<String>>) -> io::Result<()>
     } else {
         connect_target(&mut client, first[0])?
     };
-    tunnels.lock().unwrap().push(target.clone());
+    shared.tunnels.lock().unwrap().push(target.clone());
     let upstream = TcpStream::connect(&target)?;
+    shared.track(&upstream)?;
     if socks {
         // Succeeded; bound to 0.0.0.0:0.
         client.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0])?;
